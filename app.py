@@ -1,0 +1,34 @@
+"""Arbiter Studio: entry point. Signs users in and shows each role only its pages."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from ui import context, sidebar
+from ui.errors import show_error
+from ui.navigation import pages_for
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+st.set_page_config(page_title="Arbiter Studio", page_icon=":material/smart_toy:", layout="wide")
+context.start_background_work()
+
+actor = context.current_actor()
+if actor is None:
+    navigation = st.navigation(
+        [st.Page("pages/login.py", title="Sign in", icon=":material/login:")]
+    )
+else:
+    sections: dict[str, list[st.Page]] = {}
+    for spec in pages_for(actor):
+        sections.setdefault(spec.section, []).append(
+            st.Page(spec.path, title=spec.title, icon=spec.icon)
+        )
+    navigation = st.navigation(sections)
+    sidebar.render(actor)
+
+try:
+    navigation.run()
+except Exception as exc:
+    show_error(exc)

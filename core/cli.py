@@ -1,0 +1,193 @@
+"""``python -m core …``: scripted set-up and operations for operators.
+
+Every command acts as the system operator (an admin, audited as ``cli@arbiter.local``).
+Errors print one line on stderr and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from core import db, demo
+from core.domain import ProviderType, Role
+from core.errors import ArbiterError
+from core.permissions import Actor
+from core.services import ai_models, connections, users
+from core.uow import UnitOfWork
+
+CLI_ACTOR = Actor.system("cli")
+
+Command = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, Command] = {}
+
+
+def _uow() -> UnitOfWork:
+    # Like the app and the worker, every command first brings the schema up to date.
+    engine = db.get_engine()
+    db.upgrade(engine)
+    return UnitOfWork(db.session_factory(engine))
+
+
+def command(name: str) -> Callable[[Command], Command]:
+    def register(fn: Command) -> Command:
+        COMMANDS[name] = fn
+        return fn
+
+    return register
+
+
+@command("init-db")
+def cmd_init_db(args: argparse.Namespace) -> int:
+    engine = db.get_engine()
+    db.upgrade(engine)
+    print(f"Database is at the newest schema ({db.current_revision(engine)}).")
+    return 0
+
+
+@command("seed-demo")
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    uow = _uow()
+    if not demo.is_empty(uow):
+        if args.if_empty:
+            print("The database already holds data; demo data not added.")
+            return 0
+        print(
+            "error: the database already holds data; seed-demo only fills an empty one.",
+            file=sys.stderr,
+        )
+        return 1
+    accounts = demo.seed(uow)
+    path = demo.write_credentials(accounts)
+    print("Demo company created. Sign in with one of these accounts (shown once; also in")
+    print(f"{path}, readable only by you):")
+    for account in accounts:
+        print(f"  {account.role.value:<8} {account.email:<32} {account.password}")
+    return 0
+
+
+@command("create-user")
+def cmd_create_user(args: argparse.Namespace) -> int:
+    password: str | None = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif not args.sso_only and sys.stdin.isatty():
+        password = getpass.getpass("Password for the new user: ")
+    created = users.create_user(
+        _uow(),
+        CLI_ACTOR,
+        args.email,
+        args.name or args.email.split("@")[0],
+        Role(args.role),
+        password,
+        generate_password=password is None and not args.sso_only,
+    )
+    print(f"Created {created.user.role.value} {created.user.email} (id {created.user.id}).")
+    if created.generated_password:
+        print(f"Generated password (shown once): {created.generated_password}")
+    return 0
+
+
+@command("create-connection")
+def cmd_create_connection(args: argparse.Namespace) -> int:
+    conn = connections.create_connection(
+        _uow(),
+        CLI_ACTOR,
+        connections.ConnectionInput(
+            name=args.name,
+            provider_type=ProviderType(args.type),
+            base_url=args.base_url,
+            api_key_env=args.key_env,
+            default_base_model=args.base_model,
+            price_per_million_tokens=Decimal(args.price),
+            monthly_budget=Decimal(args.budget) if args.budget is not None else None,
+        ),
+    )
+    state = "present" if conn.key_present else "missing"
+    print(f"Created connection {conn.name} ({conn.provider_type.value}); API key {state}.")
+    return 0
+
+
+@command("list-models")
+def cmd_list_models(args: argparse.Namespace) -> int:
+    rows = ai_models.list_models(_uow(), CLI_ACTOR)
+    if not rows:
+        print("No models yet.")
+        return 0
+    print(f"{'MODEL':<40} {'KIND':<10} {'CONNECTION':<20} {'VERSION':>7} {'Q&As':>7} {'CONV':>5}")
+    for m in rows:
+        name = "  " * m.depth + m.name
+        version = f"v{m.active_version_number}" if m.active_version_number else "-"
+        print(
+            f"{name:<40} {m.kind.value:<10} {(m.connection_name or '-'):<20} {version:>7} "
+            f"{m.training_qas + m.validation_qas:>7} {m.ready_conversations:>5}"
+        )
+    return 0
+
+
+@command("set-connection")
+def cmd_set_connection(args: argparse.Namespace) -> int:
+    uow = _uow()
+    model = ai_models.get_model_by_name(uow, CLI_ACTOR, args.model)
+    match = [
+        c
+        for c in connections.list_connections(uow, CLI_ACTOR)
+        if c.name.lower() == args.connection.lower()
+    ]
+    if not match:
+        raise ArbiterError(f"There is no connection named {args.connection!r}.")
+    updated = ai_models.update_model(
+        uow, CLI_ACTOR, model.id, model.as_input(connection_id=match[0].id), model.row_version
+    )
+    print(f"{updated.name} now uses the connection {updated.connection_name}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m core",
+        description="Arbiter Studio operations. The database comes from DATABASE_URL "
+        "(default: SQLite under data/).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("init-db", help="create or upgrade the database to the newest schema")
+    p = sub.add_parser("seed-demo", help="fill an empty database with the demo company")
+    p.add_argument(
+        "--if-empty", action="store_true", help="do nothing (and succeed) if data exists"
+    )
+    p = sub.add_parser("create-user", help="add a user account")
+    p.add_argument("email")
+    p.add_argument("--role", choices=[r.value for r in Role], required=True)
+    p.add_argument("--name", help="display name (default: the e-mail's local part)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    group.add_argument("--sso-only", action="store_true", help="no password: single sign-on only")
+    p = sub.add_parser("create-connection", help="add a provider connection")
+    p.add_argument("name")
+    p.add_argument("--type", choices=[t.value for t in ProviderType], required=True)
+    p.add_argument("--base-url")
+    p.add_argument("--key-env", help="NAME of the environment variable or secret holding the key")
+    p.add_argument("--base-model", help="default base model")
+    p.add_argument("--price", default="0", help="price per 1M training tokens")
+    p.add_argument("--budget", help="monthly budget")
+    sub.add_parser("list-models", help="show the models as a tree")
+    p = sub.add_parser("set-connection", help="set the provider connection of a model")
+    p.add_argument("model", help="model name")
+    p.add_argument("connection", help="connection name")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ArbiterError as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,65 @@
+"""Settings read from the environment, and secrets read from the environment or Streamlit's
+secrets file (parsed here with tomllib so that ``core`` stays free of Streamlit)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    path = Path(os.environ.get("ARBITER_DATA_DIR", PROJECT_DIR / "data"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        # Heroku-style URLs name the driver "postgres"; SQLAlchemy wants psycopg explicitly.
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+    return f"sqlite:///{data_dir() / 'arbiter.db'}"
+
+
+def secrets_files() -> list[Path]:
+    """Where Streamlit looks for secrets, in its own order of precedence (last wins)."""
+    return [
+        Path.home() / ".streamlit" / "secrets.toml",
+        PROJECT_DIR / ".streamlit" / "secrets.toml",
+    ]
+
+
+@cache
+def _secrets() -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for path in secrets_files():
+        if path.is_file():
+            with path.open("rb") as fh:
+                merged.update(tomllib.load(fh))
+    return merged
+
+
+def secret(name: str) -> str | None:
+    """A secret by name: the environment first, then the secrets file (top level)."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    found = _secrets().get(name)
+    return str(found) if isinstance(found, str | int) and str(found) else None
+
+
+def secrets_section(name: str) -> dict[str, Any]:
+    section = _secrets().get(name)
+    return section if isinstance(section, dict) else {}
+
+
+def reload_secrets() -> None:
+    _secrets.cache_clear()

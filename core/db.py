@@ -1,0 +1,117 @@
+"""Engine, session factory and schema upgrades.
+
+SQLite is the embedded default (a file under ``data/``); PostgreSQL is for scale-out.
+On SQLite every transaction starts with ``BEGIN IMMEDIATE``: writers queue on the busy
+timeout instead of failing half-way with "database is locked" when a read lock cannot be
+upgraded, which is what makes concurrent editors and several workers safe on one file.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import config
+
+SessionFactory = sessionmaker[Session]
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or config.database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _configure_sqlite(engine)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return engine
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per URL and process (engines own connection pools)."""
+    url = url or config.database_url()
+    with _engines_lock:
+        if url not in _engines:
+            _engines[url] = make_engine(url)
+        return _engines[url]
+
+
+def dispose_engines() -> None:
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def session_factory(engine: Engine | None = None) -> SessionFactory:
+    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config(str(config.PROJECT_DIR / "alembic.ini"))
+    cfg.set_main_option("script_location", str(config.PROJECT_DIR / "migrations"))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    with _migration_lock(engine):
+        command.upgrade(alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    with _migration_lock(engine):
+        command.downgrade(alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+        return str(row[0]) if row else None
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Several app instances and workers may start at once: only one migrates at a time."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT pg_advisory_lock(727001)")
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql("SELECT pg_advisory_unlock(727001)")
+                conn.commit()
+    else:
+        yield

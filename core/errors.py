@@ -1,0 +1,146 @@
+"""The domain error tree.
+
+Every error a user can meet derives from :class:`ArbiterError` and carries a message that is
+fit to show as is. Pages display them in one way (``ui.errors``); the CLI prints the message
+and exits non-zero. Anything else is a bug: it is logged with its traceback and the user sees
+a short apology with a reference, never the traceback.
+
+    ArbiterError
+    ├── NotFound
+    ├── Conflict
+    │   ├── EditConflict            a row changed since it was read (optimistic locking)
+    │   └── AlreadyRunning          one compilation per model at a time
+    ├── PermissionDenied
+    ├── AuthenticationFailed
+    │   └── AccountLocked
+    ├── ValidationFailed            bad input; ``problems`` names each field or row
+    ├── BudgetExceeded
+    └── ProviderError               the AI provider could not do what was asked
+        ├── ProviderUnavailable     outage, timeout, dropped connection: try again later
+        ├── ProviderAuthError       missing or rejected API key
+        ├── ProviderRateLimited
+        ├── UnknownBaseModel
+        └── FineTuningUnavailable   the account or model cannot be fine-tuned (any more)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+class ArbiterError(Exception):
+    """Base of every error whose message may be shown to a user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ArbiterError):
+    pass
+
+
+class Conflict(ArbiterError):
+    pass
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of a record as the user last saw it, as stored now, and as attempted."""
+
+    field: str
+    seen: Any
+    stored: Any
+    attempted: Any
+
+
+class EditConflict(Conflict):
+    """Someone else changed the record since it was read; nothing was overwritten."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        entity: str,
+        entity_id: int,
+        stored_version: int,
+        changes: Sequence[FieldChange] = (),
+    ) -> None:
+        super().__init__(message)
+        self.entity = entity
+        self.entity_id = entity_id
+        self.stored_version = stored_version
+        self.changes = list(changes)
+
+
+class AlreadyRunning(Conflict):
+    pass
+
+
+class PermissionDenied(ArbiterError):
+    pass
+
+
+class AuthenticationFailed(ArbiterError):
+    pass
+
+
+class AccountLocked(AuthenticationFailed):
+    pass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason an input was refused: where (field, row or line) and what."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class ValidationFailed(ArbiterError):
+    def __init__(self, message: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        lines = [self.message, *(f"- {p}" for p in self.problems[:20])]
+        if len(self.problems) > 20:
+            lines.append(f"- … and {len(self.problems) - 20} more")
+        return "\n".join(lines)
+
+
+class BudgetExceeded(ArbiterError):
+    pass
+
+
+class ProviderError(ArbiterError):
+    pass
+
+
+class ProviderUnavailable(ProviderError):
+    pass
+
+
+class ProviderAuthError(ProviderError):
+    pass
+
+
+class ProviderRateLimited(ProviderUnavailable):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class UnknownBaseModel(ProviderError):
+    pass
+
+
+class FineTuningUnavailable(ProviderError):
+    pass

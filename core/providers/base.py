@@ -1,0 +1,132 @@
+"""The provider interface. Services and the worker speak only this; a new cloud (Azure
+OpenAI) or a self-hosted trainer is a new implementation, not a change to the services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class BaseModel:
+    """A base model the provider offers (``shutdown_date`` where the provider gives one)."""
+
+    id: str
+    fine_tunable: bool = True
+    context_tokens: int | None = None
+    shutdown_date: date | None = None
+    owned_by: str = ""
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """None means "auto": the provider chooses."""
+
+    n_epochs: int | None = None
+    batch_size: int | None = None
+    learning_rate_multiplier: float | None = None
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    training_file_id: str
+    base_model: str
+    suffix: str
+    hyperparameters: Hyperparameters
+    metadata: Mapping[str, str]
+    validation_file_id: str | None = None
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    id: str
+    created_at: datetime
+    level: str
+    message: str
+    event_type: str = "message"  # "message" or "metrics"
+    data: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    id: str
+    step: int
+    metrics: Mapping[str, float]
+    created_at: datetime | None = None
+
+
+# Job statuses as the provider reports them, mapped to what we do next. Unknown statuses
+# are treated as "still running" so that a new provider state never breaks the worker.
+JOB_RUNNING = frozenset({"validating_files", "queued", "running", "pausing", "paused"})
+JOB_FINISHED = frozenset({"succeeded", "failed", "cancelled"})
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    status: str
+    base_model: str
+    fine_tuned_model: str | None = None
+    trained_tokens: int | None = None
+    error: str | None = None
+    estimated_finish: datetime | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+    finished_at: datetime | None = None
+    n_epochs: int | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in JOB_FINISHED
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    role: str
+    content: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ChatDelta:
+    """A piece of a streamed answer. The last piece may carry facts about the answer (the
+    local provider names the training example it answered from and how close it was)."""
+
+    text: str
+    meta: Mapping[str, Any] | None = None
+
+
+class Provider(Protocol):
+    kind: str
+
+    def list_base_models(self) -> list[BaseModel]:
+        """The base models this connection can use, with shutdown dates where known."""
+        ...
+
+    def upload_training_file(self, filename: str, content: bytes) -> str:
+        """Upload a JSONL training file; return the provider's file id."""
+        ...
+
+    def create_job(self, request: JobRequest) -> Job:
+        """Start a fine-tuning job. Never retried blindly: see ``find_job``."""
+        ...
+
+    def find_job(self, metadata: Mapping[str, str]) -> Job | None:
+        """Find the job created with this metadata (after a timeout or a restart)."""
+        ...
+
+    def get_job(self, job_id: str) -> Job: ...
+
+    def list_events(self, job_id: str) -> list[JobEvent]:
+        """The job's events, oldest first."""
+        ...
+
+    def list_checkpoints(self, job_id: str) -> list[Checkpoint]: ...
+
+    def cancel_job(self, job_id: str) -> Job: ...
+
+    def chat(self, model: str, messages: Sequence[ChatTurn]) -> Iterator[ChatDelta]:
+        """Answer a conversation, streaming the text as it is produced."""
+        ...

@@ -1,0 +1,153 @@
+"""The local provider's "fine-tuning": a TF-IDF retrieval index over the training set
+(scikit-learn), stored as plain files (JSON and NumPy arrays, no pickles) so that a version
+survives restarts and loads in another process.
+
+Each learnable assistant turn of an example becomes one entry: the user text before it is
+what a question is compared with, the assistant text is the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+_VECTORIZER_OPTIONS: dict[str, Any] = {
+    "ngram_range": (1, 2),
+    "sublinear_tf": True,
+    "strip_accents": "unicode",
+    "dtype": np.float32,
+}
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    prompt: str
+    answer: str
+    example_line: int  # 1-based line of the example in the training file
+
+
+@dataclass(frozen=True)
+class Match:
+    answer: str
+    score: float  # cosine similarity in [0, 1]
+    example_line: int
+    matched_prompt: str
+
+
+def entries_from_jsonl(content: bytes) -> list[IndexEntry]:
+    entries: list[IndexEntry] = []
+    for line_no, raw in enumerate(content.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        example = json.loads(raw)
+        context: list[str] = []
+        for message in example.get("messages", []):
+            role, text = message.get("role"), str(message.get("content") or "")
+            if role == "user":
+                context.append(text)
+            elif role == "assistant":
+                if message.get("weight", 1) == 1 and context:
+                    # The latest user turn matters most; earlier ones add context.
+                    prompt = " ".join([*context[-2:-1], context[-1], context[-1]])
+                    entries.append(IndexEntry(prompt=prompt, answer=text, example_line=line_no))
+                context = []
+    return entries
+
+
+def _safe_name(model_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id)[:200]
+
+
+def index_dir(root: Path, model_id: str) -> Path:
+    return root / "models" / _safe_name(model_id)
+
+
+def build_index(root: Path, model_id: str, entries: Iterable[IndexEntry]) -> int:
+    """Build and store the index; returns the number of entries indexed."""
+    items = list(entries)
+    target = index_dir(root, model_id)
+    staging = target.with_name(target.name + ".partial")
+    staging.mkdir(parents=True, exist_ok=True)
+    if items:
+        vectorizer = TfidfVectorizer(**_VECTORIZER_OPTIONS)
+        matrix = vectorizer.fit_transform([e.prompt for e in items]).tocsr()
+        vocabulary = {term: int(i) for term, i in vectorizer.vocabulary_.items()}
+        (staging / "vocabulary.json").write_text(json.dumps(vocabulary), encoding="utf-8")
+        np.save(staging / "idf.npy", vectorizer.idf_.astype(np.float32))
+        sp.save_npz(staging / "matrix.npz", matrix)
+    with (staging / "entries.jsonl").open("w", encoding="utf-8") as fh:
+        for e in items:
+            fh.write(json.dumps([e.prompt, e.answer, e.example_line], ensure_ascii=False) + "\n")
+    (staging / "meta.json").write_text(json.dumps({"entries": len(items)}), encoding="utf-8")
+    # Publish atomically: readers see the old index or the whole new one, never half.
+    if target.exists():
+        old = target.with_name(target.name + ".old")
+        target.rename(old)
+        staging.rename(target)
+        for f in old.iterdir():
+            f.unlink()
+        old.rmdir()
+    else:
+        staging.rename(target)
+    return len(items)
+
+
+class LoadedIndex:
+    def __init__(self, path: Path) -> None:
+        self.entries: list[IndexEntry] = []
+        with (path / "entries.jsonl").open(encoding="utf-8") as fh:
+            for line in fh:
+                prompt, answer, example_line = json.loads(line)
+                self.entries.append(IndexEntry(prompt, answer, int(example_line)))
+        self.matrix: sp.csr_matrix | None = None
+        self.vectorizer: TfidfVectorizer | None = None
+        if self.entries:
+            vocabulary = json.loads((path / "vocabulary.json").read_text(encoding="utf-8"))
+            self.vectorizer = TfidfVectorizer(**_VECTORIZER_OPTIONS, vocabulary=vocabulary)
+            self.vectorizer.idf_ = np.load(path / "idf.npy")
+            self.matrix = sp.load_npz(path / "matrix.npz").tocsr()
+
+    def best_match(self, question: str) -> Match | None:
+        if self.vectorizer is None or self.matrix is None:
+            return None
+        query = self.vectorizer.transform([question])
+        scores = (self.matrix @ query.T).toarray().ravel()
+        if scores.size == 0:
+            return None
+        best = int(np.argmax(scores))
+        entry = self.entries[best]
+        return Match(entry.answer, float(scores[best]), entry.example_line, entry.prompt)
+
+
+_cache: OrderedDict[tuple[str, float], LoadedIndex] = OrderedDict()
+_cache_lock = threading.Lock()
+_CACHE_SIZE = 8
+
+
+def load_index(root: Path, model_id: str) -> LoadedIndex | None:
+    """A stored index, cached per process (and reloaded when it is rebuilt)."""
+    path = index_dir(root, model_id)
+    meta = path / "meta.json"
+    if not meta.exists():
+        return None
+    key = (str(path), meta.stat().st_mtime)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    loaded = LoadedIndex(path)
+    with _cache_lock:
+        _cache[key] = loaded
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return loaded

@@ -1,0 +1,36 @@
+"""Build the provider for a connection. The only place that reads API keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core import config
+from core.domain import ProviderType
+from core.providers.base import Provider
+from core.providers.local import LocalProvider
+from core.providers.openai_provider import OpenAIProvider
+
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """What a provider needs from a connection (never the key itself)."""
+
+    provider_type: ProviderType
+    base_url: str | None
+    api_key_env: str | None
+
+
+def key_is_present(settings: ConnectionSettings) -> bool:
+    if settings.provider_type == ProviderType.LOCAL:
+        return True
+    return bool(config.secret(settings.api_key_env or DEFAULT_KEY_ENV))
+
+
+def provider_for(settings: ConnectionSettings) -> Provider:
+    if settings.provider_type == ProviderType.LOCAL:
+        return LocalProvider()
+    key_env = settings.api_key_env or DEFAULT_KEY_ENV
+    base_url = settings.base_url or config.secret("OPENAI_BASE_URL")
+    return OpenAIProvider(config.secret(key_env), base_url, key_env=key_env)

@@ -1,0 +1,128 @@
+"""Helpers shared by the services (not use cases themselves)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from core.errors import EditConflict, FieldChange, NotFound
+from core.models import AuditEntry, Base, Notification, User
+from core.permissions import Actor
+
+T = TypeVar("T")
+M = TypeVar("M", bound=Base)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of rows, with the total that match (for "showing 1–500 of 12,345")."""
+
+    rows: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+def get_or_404(session: Session, cls: type[M], key: int, what: str) -> M:
+    obj = session.get(cls, key)
+    if obj is None:
+        raise NotFound(f"{what} #{key} was not found; it may have been deleted.")
+    return obj
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def snapshot(obj: Base, fields: Iterable[str]) -> dict[str, Any]:
+    """The audited fields of a record as JSON-friendly values."""
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return [key for key in after if before.get(key) != after.get(key)]
+
+
+def record_audit(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    summary: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            actor_id=actor.user_id,
+            actor_email=actor.email,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            summary=summary,
+            before=before,
+            after=after,
+        )
+    )
+
+
+def notify(session: Session, user_id: int | None, kind: str, text: str, link: str | None) -> None:
+    if user_id is not None:
+        session.add(Notification(user_id=user_id, kind=kind, text=text, link=link))
+
+
+def notify_role(
+    session: Session, roles: Sequence[str], kind: str, text: str, link: str | None
+) -> None:
+    for user in session.query(User).filter(User.role.in_(roles), User.is_active.is_(True)):
+        notify(session, user.id, kind, text, link)
+
+
+def check_row_version(
+    obj: Any,
+    expected_version: int | None,
+    *,
+    entity: str,
+    seen: dict[str, Any] | None = None,
+    attempted: dict[str, Any] | None = None,
+) -> None:
+    """Refuse to overwrite a record that changed since the caller read it."""
+    if expected_version is None or obj.row_version == expected_version:
+        return
+    seen = seen or {}
+    attempted = attempted or {}
+    changes = [
+        FieldChange(
+            field=name, seen=seen.get(name), stored=_plain(getattr(obj, name)), attempted=value
+        )
+        for name, value in attempted.items()
+    ]
+    raise EditConflict(
+        f"This {entity} was changed by someone else since you opened it "
+        f"(version {expected_version} → {obj.row_version}). Nothing was overwritten.",
+        entity=entity,
+        entity_id=obj.id,
+        stored_version=obj.row_version,
+        changes=changes,
+    )
+
+
+def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.query(User.id, User.display_name).filter(User.id.in_(wanted))
+    return {uid: name for uid, name in rows}

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import text
+
+from core.domain import ProviderType
+from core.errors import Conflict, PermissionDenied, ProviderAuthError, ValidationFailed
+from core.permissions import Actor
+from core.services import connections
+from core.services.connections import ConnectionInput
+from core.uow import UnitOfWork
+
+Uows = Callable[[], UnitOfWork]
+PLANTED_KEY = "sk-test-PLANTED-0123456789abcdef0123456789abcdef"
+
+
+def test_the_key_itself_is_never_stored(
+    new_uow: Uows, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARBITER_TEST_KEY", PLANTED_KEY)
+    conn = connections.create_connection(
+        new_uow(),
+        admin,
+        ConnectionInput(
+            name="OpenAI", provider_type=ProviderType.OPENAI, api_key_env="ARBITER_TEST_KEY"
+        ),
+    )
+    assert conn.key_present and conn.api_key_env == "ARBITER_TEST_KEY"
+    assert PLANTED_KEY not in repr(conn)
+    uow = new_uow()
+    with uow:
+        for table in ("provider_connections", "audit_entries"):
+            dump = " ".join(str(row) for row in uow.session.execute(text(f"SELECT * FROM {table}")))
+            assert PLANTED_KEY not in dump
+    monkeypatch.delenv("ARBITER_TEST_KEY")
+    assert not connections.get_connection(new_uow(), admin, conn.id).key_present
+
+
+def test_a_pasted_key_is_refused_with_a_clear_message(new_uow: Uows, admin: Actor) -> None:
+    with pytest.raises(ValidationFailed) as exc:
+        connections.create_connection(
+            new_uow(),
+            admin,
+            ConnectionInput(
+                name="Oops", provider_type=ProviderType.OPENAI, api_key_env=PLANTED_KEY
+            ),
+        )
+    assert "never the key itself" in str(exc.value)
+    assert PLANTED_KEY not in str(exc.value)
+
+
+def test_validation_and_uniqueness(new_uow: Uows, admin: Actor) -> None:
+    connections.create_connection(
+        new_uow(), admin, ConnectionInput(name="Local", provider_type=ProviderType.LOCAL)
+    )
+    with pytest.raises(Conflict):
+        connections.create_connection(
+            new_uow(), admin, ConnectionInput(name="local", provider_type=ProviderType.LOCAL)
+        )
+    with pytest.raises(ValidationFailed) as exc:
+        connections.create_connection(
+            new_uow(),
+            admin,
+            ConnectionInput(
+                name="",
+                provider_type=ProviderType.OPENAI,
+                base_url="ftp://x",
+                price_per_million_tokens="-1",
+            ),
+        )
+    assert {p.where for p in exc.value.problems} == {"name", "base URL", "price per 1M tokens"}
+
+
+def test_local_connection_lists_its_models(new_uow: Uows, admin: Actor, manager: Actor) -> None:
+    conn = connections.create_connection(
+        new_uow(), admin, ConnectionInput(name="Local", provider_type=ProviderType.LOCAL)
+    )
+    models = connections.test_connection(new_uow(), manager, conn.id)
+    assert [m.id for m in models] == ["local-retrieval-1"]
+
+
+def test_openai_connection_without_key_says_which_variable(
+    new_uow: Uows, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
+    conn = connections.create_connection(
+        new_uow(),
+        admin,
+        ConnectionInput(
+            name="OpenAI", provider_type=ProviderType.OPENAI, api_key_env="NO_SUCH_KEY_VAR"
+        ),
+    )
+    with pytest.raises(ProviderAuthError, match="NO_SUCH_KEY_VAR"):
+        connections.test_connection(new_uow(), admin, conn.id)
+
+
+def test_only_admins_change_connections(new_uow: Uows, trainer: Actor, manager: Actor) -> None:
+    for actor in (trainer, manager):
+        with pytest.raises(PermissionDenied):
+            connections.create_connection(
+                new_uow(), actor, ConnectionInput(name="X", provider_type=ProviderType.LOCAL)
+            )
+    with pytest.raises(PermissionDenied):
+        connections.test_connection(new_uow(), trainer, 1)
