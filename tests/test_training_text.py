@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+
+from core.training.pii import describe, find_personal_data
+from core.training.text import question_key, sentence_count, system_message_advice
+from core.training.tokens import count_messages, count_text, count_text_batch, encoding_name_for
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("Write to jan.novak@example.com for help.", ["e-mail address"]),
+        ("Call +49 30 1234567 or (030) 1234-567.", ["phone number", "phone number"]),
+        ("Pay to DE89 3704 0044 0532 0130 00 please.", ["IBAN"]),
+        ("Pay to DE89370400440532013000.", ["IBAN"]),
+        ("Order 2024-05-01 for 3 relays at 12.50 EUR, part RL-2201.", []),
+        ("Not an IBAN: DE00 1234 5678 9012 3456 78.", []),
+        ("Orders over 250 EUR ship free within 2 days.", []),
+    ],
+)
+def test_personal_data(text: str, kinds: list[str]) -> None:
+    assert [f.kind for f in find_personal_data(text)] == kinds
+
+
+def test_describe() -> None:
+    findings = find_personal_data("a@b.example.com, c@d.example.org, +44 20 7946 0958")
+    assert describe(findings) == "2 e-mail addresses, 1 phone number"
+
+
+def test_question_key_folds_case_space_and_punctuation() -> None:
+    assert question_key("What is our  return window?") == question_key("what is our return-window")
+    assert question_key("Was kostet Versand?") != question_key("Was kostet Porto?")
+
+
+def test_sentences_and_advice() -> None:
+    assert sentence_count("") == 0
+    assert sentence_count("Be brief. Use English! Ok?") == 3
+    assert sentence_count("One sentence without stop") == 1
+    assert system_message_advice("A. " * 6) is None
+    advice = system_message_advice("A. " * 8)
+    assert advice is not None and "8 sentences" in advice
+
+
+def test_tokens_offline() -> None:
+    assert count_text("hello world") == 2
+    assert count_text_batch(["hello world", "", "<|endoftext|>"])[0:2] == [2, 0]
+    # Special tokens in user text are counted as text, never as a control token.
+    assert count_text("<|endoftext|>") > 1
+    assert count_messages([{"role": "user", "content": "hello world"}]) == 2 + 3 + 3
+    assert encoding_name_for("gpt-4o-mini-2024-07-18") == "o200k_base"
+    assert encoding_name_for("gpt-3.5-turbo-0125") == "cl100k_base"
+    assert count_text("hello world", "gpt-3.5-turbo") == 2
