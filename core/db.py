@@ -11,14 +11,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import config
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SessionFactory = sessionmaker[Session]
 
@@ -78,6 +79,8 @@ def session_factory(engine: Engine | None = None) -> SessionFactory:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config(str(config.PROJECT_DIR / "alembic.ini"))
     cfg.set_main_option("script_location", str(config.PROJECT_DIR / "migrations"))
     cfg.attributes["engine"] = engine
@@ -85,11 +88,15 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     with _migration_lock(engine):
         command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     with _migration_lock(engine):
         command.downgrade(alembic_config(engine), revision)
 

@@ -15,18 +15,26 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
+# scikit-learn and SciPy are imported when an index is built or loaded, not at start-up:
+# they take seconds to import and most commands never need them.
 _VECTORIZER_OPTIONS: dict[str, Any] = {
     "ngram_range": (1, 2),
     "sublinear_tf": True,
     "strip_accents": "unicode",
-    "dtype": np.float32,
 }
+
+
+def _vectorizer(**extra: Any) -> TfidfVectorizer:
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(**_VECTORIZER_OPTIONS, dtype=np.float32, **extra)
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,10 @@ def build_index(root: Path, model_id: str, entries: Iterable[IndexEntry]) -> int
     staging = target.with_name(target.name + ".partial")
     staging.mkdir(parents=True, exist_ok=True)
     if items:
-        vectorizer = TfidfVectorizer(**_VECTORIZER_OPTIONS)
+        import numpy as np
+        import scipy.sparse as sp
+
+        vectorizer = _vectorizer()
         matrix = vectorizer.fit_transform([e.prompt for e in items]).tocsr()
         vocabulary = {term: int(i) for term, i in vectorizer.vocabulary_.items()}
         (staging / "vocabulary.json").write_text(json.dumps(vocabulary), encoding="utf-8")
@@ -104,6 +115,9 @@ def build_index(root: Path, model_id: str, entries: Iterable[IndexEntry]) -> int
 
 class LoadedIndex:
     def __init__(self, path: Path) -> None:
+        import numpy as np
+        import scipy.sparse as sp
+
         self.entries: list[IndexEntry] = []
         with (path / "entries.jsonl").open(encoding="utf-8") as fh:
             for line in fh:
@@ -113,7 +127,7 @@ class LoadedIndex:
         self.vectorizer: TfidfVectorizer | None = None
         if self.entries:
             vocabulary = json.loads((path / "vocabulary.json").read_text(encoding="utf-8"))
-            self.vectorizer = TfidfVectorizer(**_VECTORIZER_OPTIONS, vocabulary=vocabulary)
+            self.vectorizer = _vectorizer(vocabulary=vocabulary)
             self.vectorizer.idf_ = np.load(path / "idf.npy")
             self.matrix = sp.load_npz(path / "matrix.npz").tocsr()
 
@@ -124,7 +138,7 @@ class LoadedIndex:
         scores = (self.matrix @ query.T).toarray().ravel()
         if scores.size == 0:
             return None
-        best = int(np.argmax(scores))
+        best = int(scores.argmax())
         entry = self.entries[best]
         return Match(entry.answer, float(scores[best]), entry.example_line, entry.prompt)
 

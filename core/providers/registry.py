@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from core import config
 from core.domain import ProviderType
 from core.providers.base import Provider
-from core.providers.local import LocalProvider
-from core.providers.openai_provider import OpenAIProvider
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 
@@ -29,6 +27,10 @@ def key_is_present(settings: ConnectionSettings) -> bool:
 
 
 def provider_for(settings: ConnectionSettings) -> Provider:
+    # Imported here: the SDK and scikit-learn are slow to import and often not needed.
+    from core.providers.local import LocalProvider
+    from core.providers.openai_provider import OpenAIProvider
+
     if settings.provider_type == ProviderType.LOCAL:
         return LocalProvider()
     key_env = settings.api_key_env or DEFAULT_KEY_ENV

@@ -1,0 +1,125 @@
+"""The operators' command line, run as operators run it: a subprocess per command."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(
+    args: list[str], data_dir: Path, stdin: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "ARBITER_DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"sqlite:///{data_dir / 'cli.db'}",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args],
+        cwd=ROOT,
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_help_lists_the_commands(tmp_path: Path) -> None:
+    result = run(["--help"], tmp_path)
+    assert result.returncode == 0
+    for name in (
+        "init-db",
+        "seed-demo",
+        "create-user",
+        "create-connection",
+        "list-models",
+        "set-connection",
+    ):
+        assert name in result.stdout
+
+
+def test_set_up_a_company_from_the_command_line(tmp_path: Path) -> None:
+    assert run(["init-db"], tmp_path).returncode == 0
+    created = run(["create-user", "ops@corp.example", "--role", "admin", "--name", "Ops"], tmp_path)
+    assert created.returncode == 0, created.stderr
+    assert "Generated password (shown once):" in created.stdout
+    piped = run(
+        ["create-user", "t@corp.example", "--role", "trainer", "--password-stdin"],
+        tmp_path,
+        stdin="a long enough password\n",
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert "Generated password" not in piped.stdout
+    conn = run(["create-connection", "Local", "--type", "local"], tmp_path)
+    assert conn.returncode == 0 and "API key present" in conn.stdout
+    openai = run(
+        [
+            "create-connection",
+            "OpenAI",
+            "--type",
+            "openai",
+            "--key-env",
+            "CLI_TEST_KEY",
+            "--base-model",
+            "gpt-4o-mini-2024-07-18",
+        ],
+        tmp_path,
+    )
+    assert openai.returncode == 0 and "API key missing" in openai.stdout
+    assert run(["list-models"], tmp_path).stdout.strip() == "No models yet."
+
+
+def test_errors_are_one_line_and_non_zero(tmp_path: Path) -> None:
+    run(["init-db"], tmp_path)
+    bad = run(["set-connection", "No Such Model", "Local"], tmp_path)
+    assert bad.returncode != 0
+    assert bad.stderr.strip().count("\n") == 0 and bad.stderr.startswith("error:")
+    assert "No Such Model" in bad.stderr
+    usage = run(["create-connection", "X", "--type", "azure"], tmp_path)
+    assert usage.returncode == 2
+    weak = run(
+        ["create-user", "w@corp.example", "--role", "trainer", "--password-stdin"],
+        tmp_path,
+        stdin="short\n",
+    )
+    assert weak.returncode == 1 and "at least 10 characters" in weak.stderr
+    assert "Traceback" not in bad.stderr + usage.stderr + weak.stderr
+
+
+def test_seed_demo_once_with_private_credentials(tmp_path: Path) -> None:
+    first = run(["seed-demo"], tmp_path, ARBITER_FAST_PASSWORD_HASH="1")
+    assert first.returncode == 0, first.stderr
+    credentials = tmp_path / "demo-credentials.txt"
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    lines = [line.split() for line in credentials.read_text().splitlines() if "@" in line]
+    assert {parts[0] for parts in lines} == {"admin", "trainer", "manager"}
+    for _role, email, password in lines:
+        assert f"{email}" in first.stdout and password in first.stdout
+        assert len(password) >= 12
+    again = run(["seed-demo", "--if-empty"], tmp_path)
+    assert again.returncode == 0 and "already holds data" in again.stdout
+    assert run(["seed-demo"], tmp_path).returncode == 1
+    listing = run(["list-models"], tmp_path).stdout
+    assert "Northwind Master" in listing and "  Northwind Sales" in listing
+
+
+@pytest.mark.parametrize("password", ["", "   "])
+def test_demo_passwords_are_never_defaults(tmp_path: Path, password: str) -> None:
+    run(["seed-demo"], tmp_path, ARBITER_FAST_PASSWORD_HASH="1")
+    other = tmp_path / "other"
+    other.mkdir()
+    run(["seed-demo"], other, ARBITER_FAST_PASSWORD_HASH="1")
+    first = (tmp_path / "demo-credentials.txt").read_text()
+    second = (other / "demo-credentials.txt").read_text()
+    assert first != second  # generated per installation
+    assert f" {password}\n" not in first
