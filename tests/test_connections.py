@@ -104,3 +104,37 @@ def test_only_admins_change_connections(new_uow: Uows, trainer: Actor, manager: 
             )
     with pytest.raises(PermissionDenied):
         connections.test_connection(new_uow(), trainer, 1)
+
+
+def test_openai_connection_lists_models_through_the_sdk(
+    new_uow: Uows, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.openai_server import FakeOpenAI, Fault
+
+    with FakeOpenAI(api_key="sk-conn-test") as server:
+        monkeypatch.setenv("CONN_TEST_KEY", "sk-conn-test")
+        conn = connections.create_connection(
+            new_uow(),
+            admin,
+            ConnectionInput(
+                name="OpenAI",
+                provider_type=ProviderType.OPENAI,
+                base_url=server.base_url,
+                api_key_env="CONN_TEST_KEY",
+            ),
+        )
+        models = {m.id: m for m in connections.test_connection(new_uow(), admin, conn.id)}
+        assert "gpt-4o-mini-2024-07-18" in models
+        assert models["gpt-4o-mini-2024-07-18"].fine_tunable
+        assert models["gpt-4o-mini-2024-07-18"].shutdown_date is not None
+        assert ("GET", "/v1/models") in server.requests
+
+        monkeypatch.setenv("CONN_TEST_KEY", "sk-wrong")
+        with pytest.raises(ProviderAuthError, match="CONN_TEST_KEY"):
+            connections.test_connection(new_uow(), admin, conn.id)
+        monkeypatch.setenv("CONN_TEST_KEY", "sk-conn-test")
+        server.add_fault("GET", "/v1/models", Fault.server_error(503))
+        from core.errors import ProviderUnavailable
+
+        with pytest.raises(ProviderUnavailable, match="server error"):
+            connections.test_connection(new_uow(), admin, conn.id)
