@@ -1,0 +1,115 @@
+"""What every benchmark returns, and the one table `make bench` prints.
+
+A benchmark module exposes ``run() -> list[Figure]`` and, when run on its own
+(``python -m bench.NAME``), prints ``table(run())``. Figures are measured, never asserted.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Figure:
+    benchmark: str  # e.g. "Q&As, SQLite"
+    measure: str  # e.g. "first grid page (100,000 Q&As)"
+    value: float
+    unit: str  # "s", "ms", "×", "/s"
+    target: str = ""  # e.g. "≤ 0.5 s"
+    met: bool | None = None  # None when there is no target
+    note: str = ""  # e.g. the baseline and the ratio against it
+
+    def formatted(self) -> str:
+        if self.unit == "ms":
+            return f"{self.value:,.1f} ms"
+        if self.unit == "s":
+            return f"{self.value:,.3f} s"
+        if self.unit == "×":
+            return f"{self.value:,.1f}×"
+        return f"{self.value:,.1f} {self.unit}"
+
+
+def at_most(benchmark: str, measure: str, seconds: float, limit: float, note: str = "") -> Figure:
+    """A time with an upper target, shown in ms below one second."""
+    if limit < 1:
+        return Figure(
+            benchmark,
+            measure,
+            seconds * 1000,
+            "ms",
+            f"≤ {limit * 1000:g} ms",
+            seconds <= limit,
+            note,
+        )
+    return Figure(benchmark, measure, seconds, "s", f"≤ {limit:g} s", seconds <= limit, note)
+
+
+def at_least(
+    benchmark: str, measure: str, value: float, floor: float, unit: str = "×", note: str = ""
+) -> Figure:
+    return Figure(
+        benchmark,
+        measure,
+        value,
+        unit,
+        f"≥ {floor:g}{unit if unit == '×' else ' ' + unit}",
+        value >= floor,
+        note,
+    )
+
+
+@contextmanager
+def stopwatch() -> Iterator[list[float]]:
+    """``with stopwatch() as t: ...`` then ``t[0]`` holds the seconds taken."""
+    result: list[float] = []
+    started = time.perf_counter()
+    try:
+        yield result
+    finally:
+        result.append(time.perf_counter() - started)
+
+
+def timed(fn: Callable[[], object], repeat: int = 5) -> float:
+    """The median of several runs, in seconds."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def machine() -> str:
+    import os
+
+    return f"{platform.node()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}"
+
+
+def table(figures: Sequence[Figure]) -> str:
+    headers = ("benchmark", "measure", "value", "target", "met", "note")
+    rows = [
+        (
+            f.benchmark,
+            f.measure,
+            f.formatted(),
+            f.target,
+            {True: "yes", False: "NO", None: ""}[f.met],
+            f.note,
+        )
+        for f in figures
+    ]
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    lines = [
+        "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+    ]
+    lines += [
+        "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+        for r in rows
+    ]
+    return "\n".join(lines)
