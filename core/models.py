@@ -534,6 +534,8 @@ class BaseModelInfo(Base):
     fine_tunable: Mapped[bool] = mapped_column(Boolean, default=True)
     context_tokens: Mapped[int | None]
     shutdown_date: Mapped[date | None]
+    # Where the shutdown date came from: "provider" (its model list) or "admin" (typed in).
+    shutdown_source: Mapped[str | None] = mapped_column(String(20))
     notes: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,0 +1,318 @@
+"""The managers' dashboard: compilations per week, success rate, duration, cost against
+budgets, training-data growth and validation scores.
+
+Every figure is a DataFrame, so that each chart can also be downloaded as CSV. Counting and
+grouping happen in the database (weeks and months are cut there, per dialect); only medians,
+which SQLite cannot compute, are taken in pandas over a narrow column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Float, cast, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from core.domain import CompilationStatus, ConversationStatus, QAType, utcnow
+from core.models import QA, AIModel, Compilation, ModelVersion, TrainingConversation
+from core.permissions import Actor, Permission, requires
+from core.services._usage import (
+    billed_moment,
+    model_usage,
+    month_start,
+    priced,
+    spend_columns,
+)
+from core.uow import UnitOfWork
+
+DEFAULT_WEEKS = 26
+DEFAULT_MONTHS = 12
+# Compilations that ran to an end that says something about quality: skipped ones did not
+# run, and cancelling is a person's choice rather than a failure.
+_DECIDED = (CompilationStatus.SUCCEEDED, CompilationStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class Summary:
+    weeks: int
+    total: int
+    by_status: dict[str, int]
+    success_rate: float | None
+    median_duration_seconds: float | None
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _week(session: Session, column: Any) -> ColumnElement[Any]:
+    """The Monday (UTC) of the week a timestamp falls in."""
+    if _dialect(session) == "postgresql":
+        return func.date_trunc("week", func.timezone("UTC", column))
+    return func.date(column, "-6 days", "weekday 1")
+
+
+def _month(session: Session, column: Any) -> ColumnElement[Any]:
+    if _dialect(session) == "postgresql":
+        return func.date_trunc("month", func.timezone("UTC", column))
+    return func.strftime("%Y-%m-01", column)
+
+
+def _duration_seconds(session: Session) -> ColumnElement[Any]:
+    if _dialect(session) == "postgresql":
+        return func.extract("epoch", Compilation.finished_at - Compilation.started_at)
+    return (
+        func.julianday(Compilation.finished_at) - func.julianday(Compilation.started_at)
+    ) * literal_column("86400.0")
+
+
+def _week_start(moment: datetime) -> datetime:
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+def _window(weeks: int) -> datetime:
+    return _week_start(utcnow()) - timedelta(weeks=max(1, weeks) - 1)
+
+
+def _as_day(values: pd.Series) -> pd.Series:
+    """Week or month keys as dates, whatever type the dialect returned them as."""
+    return pd.to_datetime(values.astype(str).str.slice(0, 10)).dt.date
+
+
+@requires(Permission.READ)
+def compilations_per_week(
+    uow: UnitOfWork, actor: Actor, weeks: int = DEFAULT_WEEKS
+) -> pd.DataFrame:
+    """week, status, compilations: how many were requested each week, by how they ended."""
+    with uow:
+        s = uow.session
+        week = _week(s, Compilation.created_at).label("week")
+        rows = s.execute(
+            select(week, Compilation.status, func.count(Compilation.id))
+            .where(Compilation.created_at >= _window(weeks))
+            .group_by(week, Compilation.status)
+        ).all()
+    frame = pd.DataFrame(
+        [(w, st.value, n) for w, st, n in rows], columns=["week", "status", "compilations"]
+    )
+    if not frame.empty:
+        frame["week"] = _as_day(frame["week"])
+    return frame.sort_values(["week", "status"]).reset_index(drop=True)
+
+
+@requires(Permission.READ)
+def weekly_outcomes(uow: UnitOfWork, actor: Actor, weeks: int = DEFAULT_WEEKS) -> pd.DataFrame:
+    """week, succeeded, failed, success_rate, median_minutes (of the successful runs)."""
+    with uow:
+        s = uow.session
+        week = _week(s, Compilation.created_at).label("week")
+        rows = s.execute(
+            select(
+                week,
+                Compilation.status,
+                cast(_duration_seconds(s), Float).label("seconds"),
+            ).where(
+                Compilation.created_at >= _window(weeks),
+                Compilation.status.in_(list(_DECIDED)),
+            )
+        ).all()
+    raw = pd.DataFrame(
+        [(w, st.value, sec) for w, st, sec in rows], columns=["week", "status", "seconds"]
+    )
+    columns = ["week", "succeeded", "failed", "success_rate", "median_minutes"]
+    if raw.empty:
+        return pd.DataFrame(columns=columns)
+    raw["week"] = _as_day(raw["week"])
+    counts = raw.pivot_table(index="week", columns="status", values="seconds", aggfunc="size")
+    counts = counts.reindex(columns=[s.value for s in _DECIDED], fill_value=0).fillna(0)
+    succeeded = raw[raw["status"] == CompilationStatus.SUCCEEDED.value]
+    medians = succeeded.groupby("week")["seconds"].median() / 60
+    frame = pd.DataFrame(
+        {
+            "succeeded": counts["succeeded"].astype(int),
+            "failed": counts["failed"].astype(int),
+        }
+    )
+    frame["success_rate"] = frame["succeeded"] / (frame["succeeded"] + frame["failed"])
+    frame["median_minutes"] = medians.reindex(frame.index)
+    return frame.reset_index().rename(columns={"index": "week"})[columns]
+
+
+@requires(Permission.READ)
+def summary(uow: UnitOfWork, actor: Actor, weeks: int = DEFAULT_WEEKS) -> Summary:
+    """Headline figures over the same window as the charts."""
+    since = _window(weeks)
+    with uow:
+        s = uow.session
+        by_status = {
+            st.value: n
+            for st, n in s.execute(
+                select(Compilation.status, func.count(Compilation.id))
+                .where(Compilation.created_at >= since)
+                .group_by(Compilation.status)
+            )
+        }
+        durations = [
+            float(v)
+            for v in s.scalars(
+                select(cast(_duration_seconds(s), Float)).where(
+                    Compilation.created_at >= since,
+                    Compilation.status == CompilationStatus.SUCCEEDED,
+                    Compilation.started_at.is_not(None),
+                    Compilation.finished_at.is_not(None),
+                )
+            )
+            if v is not None
+        ]
+    decided = sum(by_status.get(s.value, 0) for s in _DECIDED)
+    return Summary(
+        weeks=weeks,
+        total=sum(by_status.values()),
+        by_status=by_status,
+        success_rate=by_status.get(CompilationStatus.SUCCEEDED.value, 0) / decided
+        if decided
+        else None,
+        median_duration_seconds=float(pd.Series(durations).median()) if durations else None,
+    )
+
+
+@requires(Permission.VIEW_CONNECTIONS)
+def cost_per_month(uow: UnitOfWork, actor: Actor, months: int = DEFAULT_MONTHS) -> pd.DataFrame:
+    """month, connection, cost, budget: what each connection's compilations cost per month,
+    beside its monthly budget (empty where it has none)."""
+    start = month_start(utcnow())
+    for _ in range(max(1, months) - 1):
+        start = month_start(start - timedelta(days=1))
+    with uow:
+        s = uow.session
+        usage = model_usage(s)
+        moment = billed_moment()
+        month = _month(s, moment).label("month")
+        rows = s.execute(
+            select(month, Compilation.model_id, *spend_columns())
+            .where(moment >= start)
+            .group_by(month, Compilation.model_id)
+        ).all()
+    columns = ["month", "connection", "cost", "budget", "share_of_budget"]
+    records = []
+    for month_key, model_id, actual, tokens, estimate in rows:
+        found = usage.get(model_id)
+        if found is None or found.connection is None:
+            continue
+        records.append(
+            {
+                "month": month_key,
+                "connection": found.connection.name,
+                "cost": float(priced(found, actual, tokens, estimate)),
+                "budget": float(found.connection.monthly_budget)
+                if found.connection.monthly_budget is not None
+                else None,
+            }
+        )
+    if not records:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(records)
+    frame["month"] = _as_day(frame["month"])
+    frame = (
+        frame.groupby(["month", "connection"], as_index=False)
+        .agg(cost=("cost", "sum"), budget=("budget", "first"))
+        .sort_values(["month", "connection"])
+    )
+    frame["cost"] = frame["cost"].round(4)
+    frame["share_of_budget"] = frame["cost"] / frame["budget"]
+    return frame.reset_index(drop=True)[columns]
+
+
+def _weekly_counts(session: Session, query: Any) -> pd.DataFrame:
+    rows = session.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["model_id", "week", "change"])
+    if not frame.empty:
+        frame["week"] = _as_day(frame["week"])
+    return frame
+
+
+@requires(Permission.READ)
+def training_data_growth(uow: UnitOfWork, actor: Actor, weeks: int = DEFAULT_WEEKS) -> pd.DataFrame:
+    """week, model, series, count: how many active training Q&As and ready conversations
+    each model had at the end of each week."""
+    since = _window(weeks).date()
+    with uow:
+        s = uow.session
+        names = dict(s.execute(select(AIModel.id, AIModel.name)).all())
+        added_week = _week(s, QA.added_at)
+        gone_week = _week(s, QA.deactivated_at)
+        training = QA.qa_type == QAType.TRAINING
+        added = _weekly_counts(
+            s,
+            select(QA.model_id, added_week, func.count(QA.id))
+            .where(training)
+            .group_by(QA.model_id, added_week),
+        )
+        gone = _weekly_counts(
+            s,
+            select(QA.model_id, gone_week, func.count(QA.id))
+            .where(training, QA.is_active.is_(False), QA.deactivated_at.is_not(None))
+            .group_by(QA.model_id, gone_week),
+        )
+        conv_week = _week(s, TrainingConversation.created_at)
+        ready = _weekly_counts(
+            s,
+            select(TrainingConversation.model_id, conv_week, func.count(TrainingConversation.id))
+            .where(TrainingConversation.status == ConversationStatus.READY)
+            .group_by(TrainingConversation.model_id, conv_week),
+        )
+    if not gone.empty:
+        gone["change"] = -gone["change"]
+    weeks_index = pd.date_range(since, _week_start(utcnow()).date(), freq="7D").date
+    parts = []
+    for series, changes in (
+        ("Training Q&As", pd.concat([added, gone])),
+        ("Ready conversations", ready),
+    ):
+        if changes.empty:
+            continue
+        # Everything before the window counts towards its first week's starting level.
+        changes = changes.assign(week=changes["week"].where(changes["week"] >= since, since))
+        table = changes.pivot_table(
+            index="week", columns="model_id", values="change", aggfunc="sum", fill_value=0
+        )
+        table = table.reindex(weeks_index, fill_value=0).cumsum()
+        long = table.reset_index(names="week").melt(
+            id_vars="week", var_name="model_id", value_name="count"
+        )
+        long["series"] = series
+        parts.append(long)
+    columns = ["week", "model", "series", "count"]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    frame = pd.concat(parts, ignore_index=True)
+    frame["model"] = frame["model_id"].map(names).fillna("(deleted)")
+    frame["count"] = frame["count"].astype(int)
+    return frame.sort_values(["series", "model", "week"]).reset_index(drop=True)[columns]
+
+
+@requires(Permission.READ)
+def validation_scores(uow: UnitOfWork, actor: Actor) -> pd.DataFrame:
+    """model, version, score, created_at, active: each model's validation score per version."""
+    with uow:
+        rows = uow.session.execute(
+            select(
+                AIModel.name,
+                ModelVersion.number,
+                ModelVersion.validation_score,
+                ModelVersion.created_at,
+                (AIModel.active_version_id == ModelVersion.id).label("active"),
+            )
+            .join(AIModel, AIModel.id == ModelVersion.model_id)
+            .where(ModelVersion.validation_score.is_not(None))
+            .order_by(AIModel.name, ModelVersion.number)
+        ).all()
+    frame = pd.DataFrame(
+        [(m, n, float(sc or 0), c, bool(a)) for m, n, sc, c, a in rows],
+        columns=["model", "version", "score", "created_at", "active"],
+    )
+    return frame

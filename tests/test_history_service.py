@@ -1,0 +1,209 @@
+"""The compilation history's read side, on SQLite and PostgreSQL, over a seeded history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from core.domain import CompilationStatus, Role
+from core.errors import NotFound
+from core.permissions import Actor
+from core.services import history
+from core.services.history import HistoryFilter
+from core.uow import UnitOfWork
+from tests.history_seed import TRAINING_JSONL, SeededHistory, seed_history
+
+
+@pytest.fixture
+def seeded(new_uow: Callable[[], UnitOfWork]) -> SeededHistory:
+    return seed_history(new_uow())
+
+
+def _manager(seeded: SeededHistory) -> Actor:
+    return Actor(seeded.manager_id, "manager@history.example", Role.MANAGER)
+
+
+def test_the_list_is_newest_first_and_paged_with_a_total(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
+) -> None:
+    me = _manager(seeded)
+    first = history.list_compilations(new_uow(), me, offset=0, limit=3)
+    second = history.list_compilations(new_uow(), me, offset=3, limit=3)
+    assert first.total == second.total == 7
+    ids = [r.id for r in first.rows + second.rows]
+    assert ids[:4] == [seeded.running, seeded.config_only, seeded.skipped, seeded.cancelled]
+    assert ids[4:] == [seeded.failed, seeded.v2_compilation]
+    created = [r.created_at for r in first.rows + second.rows]
+    assert created == sorted(created, reverse=True)
+
+
+def test_rows_carry_what_the_table_shows(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
+) -> None:
+    rows = {r.id: r for r in history.list_compilations(new_uow(), _manager(seeded)).rows}
+    v2 = rows[seeded.v2_compilation]
+    assert (v2.model_name, v2.requested_by, v2.version_number) == ("Company", "Trainer", 2)
+    assert v2.duration_seconds == pytest.approx(30 * 60 - 5)
+    assert rows[seeded.failed].outcome == "The training set has errors:"
+    assert rows[seeded.skipped].outcome.startswith("Nothing changed")
+    assert rows[seeded.config_only].config_only
+    assert rows[seeded.running].finished_at is None
+
+
+@pytest.mark.parametrize(
+    ("make_filter", "expected"),
+    [
+        (lambda s: HistoryFilter(model_id=s.child_id), lambda s: [s.running]),
+        (
+            lambda s: HistoryFilter(
+                statuses=(CompilationStatus.FAILED, CompilationStatus.CANCELLED)
+            ),
+            lambda s: [s.cancelled, s.failed],
+        ),
+        (lambda s: HistoryFilter(requested_by_id=s.admin_id), lambda s: [s.cancelled]),
+        (
+            lambda s: HistoryFilter(
+                since=s.now - timedelta(days=4), until=s.now - timedelta(days=1, hours=6)
+            ),
+            lambda s: [s.cancelled, s.failed, s.v2_compilation],
+        ),
+        (
+            lambda s: HistoryFilter(model_id=s.parent_id, statuses=(CompilationStatus.SUCCEEDED,)),
+            lambda s: [s.v2_compilation, s.v1_compilation],
+        ),
+    ],
+    ids=["model", "statuses", "requester", "dates", "combined"],
+)
+def test_filters_are_applied_by_the_database(
+    new_uow: Callable[[], UnitOfWork],
+    seeded: SeededHistory,
+    make_filter: Callable[[SeededHistory], HistoryFilter],
+    expected: Callable[[SeededHistory], list[int]],
+) -> None:
+    page = history.list_compilations(new_uow(), _manager(seeded), make_filter(seeded))
+    assert [r.id for r in page.rows] == expected(seeded)
+    assert page.total == len(expected(seeded))
+
+
+def test_facets_list_models_and_the_people_who_compiled(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
+) -> None:
+    facets = history.history_facets(new_uow(), _manager(seeded))
+    assert [name for _, name in facets.models] == ["Company", "Offline helper", "Sales"]
+    assert {uid for uid, _ in facets.requesters} == {seeded.trainer_id, seeded.admin_id}
+
+
+def test_detail_of_a_success_compares_cost_and_score_with_the_previous_version(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
+) -> None:
+    detail = history.get_compilation(new_uow(), _manager(seeded), seeded.v2_compilation)
+    assert detail.version is not None and detail.version.number == 2
+    assert detail.previous_version is not None and detail.previous_version.number == 1
+    assert detail.score_change == pytest.approx(0.15)
+    # No actual cost recorded: the trained tokens at the connection's price.
+    assert detail.actual_cost_or_computed == Decimal("0.0378")
+    assert detail.cost_estimate == Decimal("0.0360")
+    assert detail.diff_summary["added"] == 11
+    per_source = history.examples_per_source(detail.dataset_stats)
+    assert per_source["Examples"].tolist() == [12, 9]
+    assert {a.kind for a in detail.assets} == {"training_file", "checkpoints"}
+    assert detail.event_count == 6
+    assert [f.severity for f in detail.findings] == ["warning"]
+
+
+def test_detail_of_a_failure_links_each_offending_record(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
+) -> None:
+    detail = history.get_compilation(new_uow(), _manager(seeded), seeded.failed)
+    assert detail.error is not None and "line 7: no assistant message" in detail.error
+    assert [(f.severity, f.link) for f in detail.findings] == [
+        ("error", f"pages/qas.py?model={seeded.parent_id}&qa={seeded.qa_id}"),
+        (
+            "error",
+            f"pages/conversations.py?model={seeded.child_id}&conversation={seeded.conversation_id}",
+        ),
+    ]
+    assert detail.findings[0].where == f"Company · Q&A #{seeded.qa_id}"
+    # The previous version is the one active when it was requested.
+    assert detail.previous_version is not None and detail.previous_version.number == 2
+    assert detail.version is None
+
+
+def test_findings_accept_the_shapes_a_report_may_take() -> None:
+    names = {1: "Company"}
+    assert history.findings_from_report(None, names) == []
+    listed = history.findings_from_report(
+        [{"level": "error", "message": "bad", "line": 3}, "plain text"], names
+    )
+    assert [(f.severity, f.where, f.message) for f in listed] == [
+        ("error", "line 3", "bad"),
+        ("warning", "", "plain text"),
+    ]
+    linked = history.findings_from_report(
+        {"findings": [{"message": "x", "link": "pages/qas.py?model=1&qa=9"}]}, names
+    )
+    assert linked[0].link == "pages/qas.py?model=1&qa=9"
+
+
+def test_training_metrics_merge_events_and_checkpoints(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
+) -> None:
+    frame = history.training_metrics(new_uow(), _manager(seeded), seeded.v2_compilation)
+    assert set(frame["metric"]) == {
+        "train_loss",
+        "train_mean_token_accuracy",
+        "valid_loss",
+        "valid_mean_token_accuracy",
+    }
+    loss = frame[frame["metric"] == "train_loss"].set_index("step")["value"]
+    assert loss.index.tolist() == [1, 2, 3, 4, 5]
+    # The checkpoint's figure wins over the event's for the same step.
+    assert loss[5] == pytest.approx(0.3)
+    empty = history.training_metrics(new_uow(), _manager(seeded), seeded.skipped)
+    assert empty.empty and list(empty.columns) == ["step", "metric", "value", "source"]
+
+
+def test_progress_of_running_compilations_and_of_ones_just_finished(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
+) -> None:
+    me = _manager(seeded)
+    progress = history.compilation_progress(new_uow(), me)
+    assert [p.id for p in progress] == [seeded.running]
+    running = progress[0]
+    assert (running.step, running.step_count, running.is_active) == (4, 4, True)
+    assert running.elapsed_seconds == pytest.approx(10 * 60 - 5, abs=30)
+    assert running.estimated_finish_at is not None
+    assert [e.message for e in running.latest_events][:2] == [
+        "Step 12/40: training loss=0.95",
+        "Step 11/40: training loss=1.00",
+    ]
+    assert len(running.latest_events) == history.LATEST_EVENTS
+    both = history.compilation_progress(new_uow(), me, [seeded.v2_compilation])
+    assert [p.id for p in both] == [seeded.running, seeded.v2_compilation]
+    assert not both[1].is_active
+
+
+def test_events_are_paged_newest_first(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
+) -> None:
+    page = history.list_events(new_uow(), _manager(seeded), seeded.running, offset=2, limit=3)
+    assert page.total == 12
+    assert [e.message.split(":")[0] for e in page.rows] == ["Step 10/40", "Step 9/40", "Step 8/40"]
+
+
+def test_downloads_serve_stored_files_and_the_build_log(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
+) -> None:
+    me = _manager(seeded)
+    training = history.get_asset(new_uow(), me, seeded.v2_compilation, "training_file")
+    assert training.content == TRAINING_JSONL
+    assert training.filename.endswith(".jsonl")
+    log = history.get_asset(new_uow(), me, seeded.v2_compilation, "build_log")
+    assert log.content.decode().startswith("validated 21 examples")
+    with pytest.raises(NotFound, match="no training file"):
+        history.get_asset(new_uow(), me, seeded.skipped, "training_file")
+    with pytest.raises(NotFound):
+        history.get_compilation(new_uow(), me, 99_999)
