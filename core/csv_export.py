@@ -7,6 +7,7 @@ text. Numbers stay numbers: only text cells are touched.
 
 from __future__ import annotations
 
+import csv
 from typing import Any
 
 import pandas as pd
@@ -27,4 +28,5 @@ def frame_to_csv(frame: pd.DataFrame) -> bytes:
     for column in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[column]):
             safe[column] = safe[column].map(neutralise)
-    return safe.to_csv(index=False).encode("utf-8-sig")
+    # Every text cell quoted: pandas would otherwise leave a bare carriage return unquoted.
+    return safe.to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC).encode("utf-8-sig")
