@@ -13,7 +13,7 @@ from core.csv_export import frame_to_csv
 def test_formula_cells_are_neutralised_and_numbers_kept() -> None:
     frame = pd.DataFrame(
         {
-            "model": ["=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "plain"],
+            "model": ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "plain"],
             "cost": [-1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
         }
     )
@@ -22,7 +22,7 @@ def test_formula_cells_are_neutralised_and_numbers_kept() -> None:
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert rows[0] == ["model", "cost"]
     assert [r[0] for r in rows[1:]] == [
-        "'=HYPERLINK(\"http://x\")",
+        '\'=HYPERLINK("http://x")',
         "'+1",
         "'-2",
         "'@SUM(A1)",
@@ -36,4 +36,4 @@ def test_formula_cells_are_neutralised_and_numbers_kept() -> None:
 
 def test_headers_are_neutralised_too() -> None:
     data = frame_to_csv(pd.DataFrame({"=cmd": [1]}))
-    assert data.decode("utf-8-sig").splitlines()[0] == "\"'=cmd\""
+    assert data.decode("utf-8-sig").splitlines()[0] == '"\'=cmd"'
