@@ -29,7 +29,7 @@ from core.models import (
     ModelVersion,
     User,
 )
-from core.permissions import Actor, Permission, requires
+from core.permissions import Actor, Permission, public, requires
 from core.services._common import Page, get_or_404
 from core.services._usage import as_utc, model_usage
 from core.uow import UnitOfWork
@@ -225,6 +225,7 @@ class CompilationDetail:
 # --- links to the records a finding names -------------------------------------------------
 
 
+@public
 def record_link(
     model_id: int | None, *, qa_id: int | None = None, conversation_id: int | None = None
 ) -> str | None:
@@ -271,6 +272,7 @@ def _finding(raw: Any, severity: str, model_names: Mapping[int, str]) -> Finding
     return Finding("error" if level.startswith("err") else "warning", where, message, link)
 
 
+@public
 def findings_from_report(
     report: Mapping[str, Any] | Sequence[Any] | None, model_names: Mapping[int, str]
 ) -> list[Finding]:
@@ -715,6 +717,7 @@ def training_metrics(uow: UnitOfWork, actor: Actor, compilation_id: int) -> pd.D
 # --- dataset statistics ------------------------------------------------------------------
 
 
+@public
 def examples_per_source(stats: Mapping[str, Any]) -> pd.DataFrame:
     """Examples per source model of the hierarchy, from the engine's dataset statistics."""
     raw = stats.get("per_source") or stats.get("sources") or stats.get("per_model") or []
