@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from pathlib import Path
 
 from core import db, demo
 from core.domain import ProviderType, Role
@@ -147,6 +148,25 @@ def cmd_set_connection(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("validate")
+def cmd_validate(args: argparse.Namespace) -> int:
+    from core.training.validator import validate_jsonl
+
+    path = Path(args.file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise ArbiterError(f"Cannot read {path}: {exc.strerror}.") from exc
+    report = validate_jsonl(content, base_model=args.base_model)
+    for finding in report.findings:
+        print(f"{path}:{finding.line or '-'}: {finding.severity}: {finding.message}")
+    hidden = report.errors + report.warnings - len(report.findings)
+    if hidden > 0:
+        print(f"… and {hidden:,} more of the same kinds")
+    print(f"{path}: {report.summary()}")
+    return 1 if report.errors else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m core",
@@ -178,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("set-connection", help="set the provider connection of a model")
     p.add_argument("model", help="model name")
     p.add_argument("connection", help="connection name")
+    p = sub.add_parser("validate", help="check a JSONL training file against the providers' rules")
+    p.add_argument("file", help="the JSONL file")
+    p.add_argument("--base-model", help="base model whose per-example token limit applies")
     return parser
 
 

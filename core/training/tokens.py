@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import threading
 from collections.abc import Sequence
 from functools import cache
@@ -62,19 +63,79 @@ def get_encoding(encoding: str) -> tiktoken.Encoding:
         return tiktoken.get_encoding(encoding)
 
 
+class _ChunkCounts(dict[str, int]):
+    """Token counts of text chunks, filled on first use.
+
+    Both encodings' split patterns never join a space to what precedes it: a piece only
+    starts with a space, unless the character before the space is itself whitespace (a run
+    of whitespace may be split anywhere). So a text whose spaces all follow non-whitespace
+    splits at every space into chunks that tokenize independently, and its count is the
+    sum of its chunks' counts. Words repeat (Zipf), so after a few thousand examples almost
+    every chunk is a dictionary hit: far cheaper than running the BPE again. Exactness is
+    tested against ``encode_ordinary`` on generated text.
+    """
+
+    def __init__(self, encoding: tiktoken.Encoding, prefix: str) -> None:
+        super().__init__()
+        self._encoding = encoding
+        self._prefix = prefix
+
+    def __missing__(self, chunk: str) -> int:
+        if len(self) >= _CHUNK_CACHE_LIMIT:
+            self.clear()
+        count = len(self._encoding.encode_ordinary(self._prefix + chunk))
+        self[chunk] = count
+        return count
+
+
+# A space that follows whitespace: such texts are counted whole (see _ChunkCounts).
+_UNSAFE_SPACE = re.compile(r"\s ")
+_CHUNK_CACHE_LIMIT = 2_000_000
+
+
+@cache
+def _chunk_counts(encoding: str) -> tuple[_ChunkCounts, _ChunkCounts]:
+    enc = get_encoding(encoding)
+    return _ChunkCounts(enc, ""), _ChunkCounts(enc, " ")
+
+
 def count_text_batch(texts: Sequence[str], model: str | None = None) -> list[int]:
-    """Tokens of each text (special tokens counted as ordinary text, never interpreted)."""
-    encoding = get_encoding(encoding_name_for(model))
-    return [len(tokens) for tokens in encoding.encode_ordinary_batch(list(texts))]
+    """Tokens of each text (special tokens counted as ordinary text, never interpreted);
+    the same numbers as ``len(encode_ordinary(text))``, computed from cached chunk counts."""
+    name = encoding_name_for(model)
+    first, spaced = _chunk_counts(name)
+    whole: list[int] = []
+    counts: list[int] = []
+    lookup = spaced.__getitem__
+    for text in texts:
+        if _UNSAFE_SPACE.search(text):
+            whole.append(len(counts))
+            counts.append(0)
+            continue
+        head, _, rest = text.partition(" ")
+        total = first[head]
+        if _:
+            total += sum(map(lookup, rest.split(" ")))
+        counts.append(total)
+    if whole:
+        encoded = get_encoding(name).encode_ordinary_batch([texts[i] for i in whole])
+        for i, tokens in zip(whole, encoded, strict=True):
+            counts[i] = len(tokens)
+    return counts
 
 
 def count_text(text: str, model: str | None = None) -> int:
-    return len(get_encoding(encoding_name_for(model)).encode_ordinary(text))
+    return count_text_batch([text], model)[0]
 
 
 def count_messages(messages: Sequence[dict[str, object]], model: str | None = None) -> int:
-    """Tokens of one chat example, as the provider counts them for training."""
-    texts = [str(m.get("content") or "") for m in messages]
-    names = [str(m["name"]) for m in messages if m.get("name")]
-    counts = count_text_batch(texts + names, model)
-    return sum(counts) + TOKENS_PER_MESSAGE * len(messages) + TOKENS_PER_REPLY
+    """Tokens of one chat example as the provider counts them for training (OpenAI's
+    cookbook recipe: every string value of a message, +1 for a name, +3 per message, +3)."""
+    texts = [str(v) for m in messages for v in m.values() if isinstance(v, str)]
+    names = sum(1 for m in messages if m.get("name"))
+    return (
+        sum(count_text_batch(texts, model))
+        + names
+        + TOKENS_PER_MESSAGE * len(messages)
+        + TOKENS_PER_REPLY
+    )

@@ -1,0 +1,201 @@
+"""The training set of a model: one chat example per active training Q&A and per ready
+training conversation of every source model (see ``hierarchy.training_sources``), written
+as JSONL in OpenAI's chat fine-tuning format, which is also the provider-neutral export.
+
+Determinism: the same data gives the same bytes and so the same hash. Examples are
+serialised one per line with a fixed key order and sorted by their bytes, so neither
+record ids nor database order change the file; identical examples are kept once, and the
+manifest remembers every record each line came from (so findings, the diff and the local
+provider's "answered from example N" lead back to the records).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.training.hierarchy import Relation
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Where an example came from: a Q&A or a conversation of a model, or a file line."""
+
+    kind: str  # "qa", "conversation" or "line"
+    record_id: int
+    model_id: int | None = None
+    model_name: str = ""
+    relation: str = Relation.OWN.value
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.record_id}"
+
+    def describe(self) -> str:
+        if self.kind == "line":
+            return f"line {self.record_id}"
+        what = "Q&A" if self.kind == "qa" else "conversation"
+        return f"{what} #{self.record_id} of {self.model_name or f'model #{self.model_id}'}"
+
+    def as_json(self) -> list[Any]:
+        return [self.kind, self.record_id, self.model_id, self.model_name, self.relation]
+
+    @classmethod
+    def from_json(cls, data: Sequence[Any]) -> SourceRef:
+        return cls(str(data[0]), int(data[1]), data[2], str(data[3]), str(data[4]))
+
+
+@dataclass(frozen=True, slots=True)
+class QARecord:
+    id: int
+    model_id: int
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    role: str
+    content: str
+    weight: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    id: int
+    model_id: int
+    messages: tuple[MessageRecord, ...]
+
+
+@dataclass(frozen=True)
+class SourceData:
+    """The training data one source model contributes."""
+
+    model_id: int
+    model_name: str
+    relation: Relation
+    qas: Sequence[QARecord] = ()
+    conversations: Sequence[ConversationRecord] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One line of the training file."""
+
+    line: int  # 1-based
+    data: Any  # the parsed JSON value (a dict for well-formed examples)
+    sources: tuple[SourceRef, ...]
+    digest: str  # sha256 of the line's bytes, hex, first 32 characters
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    examples: list[Example]
+    content: bytes
+    sha256: str
+    duplicates_removed: int = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.examples)
+
+    def manifest(self) -> list[list[Any]]:
+        """Per line: its digest and its sources (stored with a compilation)."""
+        return [[e.digest, [s.as_json() for s in e.sources]] for e in self.examples]
+
+
+def line_digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def _qa_line(system_json: str | None, qa: QARecord) -> str:
+    parts = ['{"messages":[']
+    if system_json is not None:
+        parts.append('{"role":"system","content":' + system_json + "},")
+    parts.append('{"role":"user","content":' + _encode(qa.question) + "},")
+    parts.append('{"role":"assistant","content":' + _encode(qa.answer) + "}]}")
+    return "".join(parts)
+
+
+def conversation_messages(
+    system_message: str, conversation: ConversationRecord
+) -> list[dict[str, Any]]:
+    """The model's system message first unless the conversation has its own."""
+    messages: list[dict[str, Any]] = []
+    has_own_system = any(m.role == "system" for m in conversation.messages)
+    if system_message and not has_own_system:
+        messages.append({"role": "system", "content": system_message})
+    for m in conversation.messages:
+        item: dict[str, Any] = {"role": m.role, "content": m.content}
+        if m.role == "assistant" and m.weight is not None:
+            item["weight"] = m.weight
+        messages.append(item)
+    return messages
+
+
+def build_training_set(system_message: str, sources: Iterable[SourceData]) -> TrainingSet:
+    system_json = _encode(system_message) if system_message else None
+    system = [{"role": "system", "content": system_message}] if system_message else []
+    by_line: dict[str, tuple[Any, list[SourceRef]]] = {}
+    records = 0
+    for source in sources:
+        relation = source.relation.value
+        for qa in source.qas:
+            ref = SourceRef("qa", qa.id, source.model_id, source.model_name, relation)
+            line = _qa_line(system_json, qa)
+            found = by_line.get(line)
+            if found is None:
+                messages = [
+                    *system,
+                    {"role": "user", "content": qa.question},
+                    {"role": "assistant", "content": qa.answer},
+                ]
+                by_line[line] = ({"messages": messages}, [ref])
+            else:
+                found[1].append(ref)
+        for conv in source.conversations:
+            ref = SourceRef("conversation", conv.id, source.model_id, source.model_name, relation)
+            data = {"messages": conversation_messages(system_message, conv)}
+            by_line.setdefault(_encode(data), (data, []))[1].append(ref)
+        records += len(source.qas) + len(source.conversations)
+    encoded = sorted((line.encode("utf-8"), data, refs) for line, (data, refs) in by_line.items())
+    examples = [
+        Example(number, data, tuple(refs), line_digest(raw))
+        for number, (raw, data, refs) in enumerate(encoded, start=1)
+    ]
+    content = b"".join(raw + b"\n" for raw, _, _ in encoded)
+    return TrainingSet(
+        examples=examples,
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        duplicates_removed=records - len(examples),
+    )
+
+
+def parse_jsonl(content: bytes) -> tuple[list[Example], list[tuple[int, str]]]:
+    """The examples of any JSONL file, and the lines that are not JSON at all."""
+    examples: list[Example] = []
+    broken: list[tuple[int, str]] = []
+    lines = content.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()  # the newline that ends the last line
+    for number, raw in enumerate(lines, start=1):
+        stripped = raw.strip()
+        if not stripped:
+            broken.append((number, "empty line: each line must hold one JSON example"))
+            continue
+        try:
+            data = json.loads(stripped.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            broken.append((number, f"not UTF-8 text (byte {exc.start + 1})"))
+            continue
+        except json.JSONDecodeError as exc:
+            broken.append((number, f"not valid JSON ({exc.msg}, column {exc.colno})"))
+            continue
+        examples.append(Example(number, data, (SourceRef("line", number),), line_digest(raw)))
+    return examples, broken

@@ -1,0 +1,90 @@
+"""What changed between two training sets, record by record: a record (Q&A or
+conversation) whose example is new is *added*, one whose example is gone is *removed*, and
+one whose example has other content (its text, the system message) is *changed*."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.training.builder import SourceRef
+
+# The records named per kind of change; the counts are always complete.
+LISTED = 200
+
+
+@dataclass(frozen=True)
+class TrainingSetDiff:
+    added: int
+    removed: int
+    changed: int
+    unchanged: int
+    added_records: list[SourceRef] = field(default_factory=list)
+    removed_records: list[SourceRef] = field(default_factory=list)
+    changed_records: list[SourceRef] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+    def describe(self) -> str:
+        if not self.any:
+            return f"no change ({self.unchanged:,} records as before)"
+        return (
+            f"{self.added:,} added, {self.removed:,} removed, {self.changed:,} changed, "
+            f"{self.unchanged:,} unchanged"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "removed": self.removed,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "added_records": [r.as_json() for r in self.added_records],
+            "removed_records": [r.as_json() for r in self.removed_records],
+            "changed_records": [r.as_json() for r in self.changed_records],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrainingSetDiff:
+        def refs(key: str) -> list[SourceRef]:
+            return [SourceRef.from_json(r) for r in data.get(key, [])]
+
+        return cls(
+            data["added"],
+            data["removed"],
+            data["changed"],
+            data["unchanged"],
+            refs("added_records"),
+            refs("removed_records"),
+            refs("changed_records"),
+        )
+
+
+def _by_record(manifest: Sequence[Sequence[Any]]) -> dict[str, tuple[str, SourceRef]]:
+    records: dict[str, tuple[str, SourceRef]] = {}
+    for digest, sources in manifest:
+        for raw in sources:
+            ref = SourceRef.from_json(raw)
+            records[ref.key] = (str(digest), ref)
+    return records
+
+
+def diff_manifests(old: Sequence[Sequence[Any]], new: Sequence[Sequence[Any]]) -> TrainingSetDiff:
+    before, after = _by_record(old), _by_record(new)
+    added = [ref for key, (_, ref) in after.items() if key not in before]
+    removed = [ref for key, (_, ref) in before.items() if key not in after]
+    changed = [
+        ref for key, (digest, ref) in after.items() if key in before and before[key][0] != digest
+    ]
+    return TrainingSetDiff(
+        added=len(added),
+        removed=len(removed),
+        changed=len(changed),
+        unchanged=len(after) - len(added) - len(changed),
+        added_records=added[:LISTED],
+        removed_records=removed[:LISTED],
+        changed_records=changed[:LISTED],
+    )
