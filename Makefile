@@ -6,13 +6,15 @@ PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 WORKERS ?= 2
 
-.PHONY: run test lint unit setup setup-dev bench worker clean-data help
+.PHONY: run test lint unit setup setup-dev bench worker scale-up scale-down scale-status clean-data help
 
 help:
 	@echo "make run    - set up (venv, dependencies, database, demo data) and start the app"
 	@echo "make test   - set up and run lint, type checks and every test"
 	@echo "make bench  - run every benchmark and print one table of figures"
 	@echo "make worker - start a separate compilation worker (python -m core.worker)"
+	@echo "make scale-up DATABASE_URL=postgresql+psycopg://... INSTANCES=2 WORKERS=4"
+	@echo "             - app instances + workers on PostgreSQL, nginx with sticky sessions"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +48,15 @@ lint: setup-dev
 
 test: lint
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup
+
+scale-up: setup
+	deploy/scale.sh start
+
+scale-down:
+	deploy/scale.sh stop
+
+scale-status:
+	deploy/scale.sh status
 
 bench: setup-dev
 	$(BIN)/python -m bench
