@@ -12,7 +12,7 @@ from core.permissions import Permission
 from core.services import ai_models, connections
 from core.services.ai_models import ModelDetail, ModelInput
 from core.training.text import RECOMMENDED_SYSTEM_SENTENCES, sentence_count, system_message_advice
-from ui import context
+from ui import context, retirement
 from ui.errors import attempt, errors_shown
 
 actor = context.actor()
@@ -29,6 +29,7 @@ st.caption(
 summaries = attempt(lambda: ai_models.list_models(context.uow(), actor)) or []
 conns = attempt(lambda: connections.list_connections(context.uow(), actor)) or []
 names = {m.id: m.name for m in summaries}
+at_risk = retirement.models_at_risk(actor)
 
 if "model" in st.query_params and SELECTED not in st.session_state:
     with contextlib.suppress(ValueError):
@@ -52,6 +53,7 @@ if summaries:
         ]
     )
     st.dataframe(tree, hide_index=True, width="stretch")
+    retirement.flags_banner(at_risk)
 else:
     st.info("No models yet." + (" Create the first one below." if can_manage else ""))
 
@@ -255,6 +257,7 @@ seen_version = st.session_state[seen_key]
 prefix = f"m{model.id}v{seen_version}"
 
 st.header(model.name)
+retirement.model_flag(at_risk, model.id)
 path = attempt(lambda: ai_models.model_ancestry(context.uow(), actor, model_id)) or []
 if len(path) > 1:
     st.caption(" › ".join(path))

@@ -250,15 +250,31 @@ def seed_history(uow: UnitOfWork, now: datetime | None = None) -> SeededHistory:
                     },
                 ],
             },
-            diff_summary={"added": 11, "removed": 0, "changed": 1, "unchanged": 9},
+            diff_summary={
+                "added": 11,
+                "removed": 0,
+                "changed": 1,
+                "unchanged": 9,
+                "added_records": [["qa", qa.id, parent.id, "Company", "own"]],
+                "removed_records": [],
+                "changed_records": [
+                    ["conversation", conversation.id, child.id, "Sales", "aggregated"]
+                ],
+            },
+            # The validator's report as the engine stores it (Report.as_json()).
             validation_report={
-                "errors": [],
-                "warnings": [
+                "example_count": 21,
+                "total_tokens": 4_000,
+                "errors": 0,
+                "warnings": 1,
+                "counts": [["warning", "personal_data", 1]],
+                "findings": [
                     {
+                        "severity": "warning",
                         "code": "personal_data",
                         "message": "contains an e-mail address",
-                        "model_id": child.id,
-                        "qa_id": qa.id,
+                        "line": 4,
+                        "sources": [["qa", qa.id, parent.id, "Company", "own"]],
                     }
                 ],
             },
@@ -338,15 +354,29 @@ def seed_history(uow: UnitOfWork, now: datetime | None = None) -> SeededHistory:
             error="The training set has errors:\n- Q&A #1: empty answer\n- line 7: no assistant message",
             build_log="validation failed\n",
             validation_report={
-                "errors": [
-                    {"message": "empty answer", "model_id": parent.id, "qa_id": qa.id},
+                "example_count": 9,
+                "total_tokens": 900,
+                "errors": 2,
+                "warnings": 0,
+                "counts": [["error", "empty_content", 1], ["error", "no_assistant_message", 1]],
+                "findings": [
                     {
+                        "severity": "error",
+                        "code": "empty_content",
+                        "message": "empty answer",
+                        "line": 3,
+                        "sources": [["qa", qa.id, parent.id, "Company", "own"]],
+                    },
+                    {
+                        "severity": "error",
+                        "code": "no_assistant_message",
                         "message": "no assistant message",
-                        "model_id": child.id,
-                        "conversation_id": conversation.id,
+                        "line": 7,
+                        "sources": [
+                            ["conversation", conversation.id, child.id, "Sales", "aggregated"]
+                        ],
                     },
                 ],
-                "warnings": [],
             },
         )
         cancelled = compilation(

@@ -112,6 +112,7 @@ def test_detail_of_a_success_compares_cost_and_score_with_the_previous_version(
     assert {a.kind for a in detail.assets} == {"training_file", "checkpoints"}
     assert detail.event_count == 6
     assert [f.severity for f in detail.findings] == ["warning"]
+    assert (detail.error_count, detail.warning_count) == (0, 1)
 
 
 def test_detail_of_a_failure_links_each_offending_record(
@@ -119,33 +120,67 @@ def test_detail_of_a_failure_links_each_offending_record(
 ) -> None:
     detail = history.get_compilation(new_uow(), _manager(seeded), seeded.failed)
     assert detail.error is not None and "line 7: no assistant message" in detail.error
-    assert [(f.severity, f.link) for f in detail.findings] == [
-        ("error", f"pages/qas.py?model={seeded.parent_id}&qa={seeded.qa_id}"),
-        (
-            "error",
-            f"pages/conversations.py?model={seeded.child_id}&conversation={seeded.conversation_id}",
-        ),
+    assert (detail.error_count, detail.warning_count) == (2, 0)
+    assert [(f.severity, f.where) for f in detail.findings] == [
+        ("error", f"Q&A #{seeded.qa_id} of Company (line 3)"),
+        ("error", f"conversation #{seeded.conversation_id} of Sales (line 7)"),
     ]
-    assert detail.findings[0].where == f"Company · Q&A #{seeded.qa_id}"
+    assert [r.link for f in detail.findings for r in f.records] == [
+        f"pages/qas.py?model={seeded.parent_id}&qa={seeded.qa_id}",
+        f"pages/conversations.py?model={seeded.child_id}&conversation={seeded.conversation_id}",
+    ]
     # The previous version is the one active when it was requested.
     assert detail.previous_version is not None and detail.previous_version.number == 2
     assert detail.version is None
 
 
-def test_findings_accept_the_shapes_a_report_may_take() -> None:
-    names = {1: "Company"}
-    assert history.findings_from_report(None, names) == []
-    listed = history.findings_from_report(
-        [{"level": "error", "message": "bad", "line": 3}, "plain text"], names
-    )
-    assert [(f.severity, f.where, f.message) for f in listed] == [
-        ("error", "line 3", "bad"),
-        ("warning", "", "plain text"),
+def test_findings_of_a_file_name_lines_and_counts_stay_complete() -> None:
+    report = {
+        "errors": 450,
+        "warnings": 3,
+        "findings": [
+            {
+                "severity": "warning",
+                "code": "short",
+                "message": "short answer",
+                "line": 2,
+                "sources": [["line", 2, None, "", "own"]],
+            },
+            {
+                "severity": "error",
+                "code": "not_a_dict",
+                "message": "not an object",
+                "line": 9,
+                "sources": [],
+            },
+        ],
+    }
+    found = history.findings_from_report(report)
+    assert [(f.severity, f.where, f.records[0].link if f.records else None) for f in found] == [
+        ("error", "line 9", None),
+        ("warning", "line 2", None),
     ]
-    linked = history.findings_from_report(
-        {"findings": [{"message": "x", "link": "pages/qas.py?model=1&qa=9"}]}, names
-    )
-    assert linked[0].link == "pages/qas.py?model=1&qa=9"
+    assert history.findings_from_report(None) == []
+    assert history.findings_from_report({"errors": 1}) == []
+
+
+def test_the_difference_names_its_records(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
+) -> None:
+    detail = history.get_compilation(new_uow(), _manager(seeded), seeded.v2_compilation)
+    named = history.diff_records(detail.diff_summary)
+    assert [(change, ref.label, ref.link) for change, ref in named] == [
+        (
+            "added",
+            f"Q&A #{seeded.qa_id} of Company",
+            f"pages/qas.py?model={seeded.parent_id}&qa={seeded.qa_id}",
+        ),
+        (
+            "changed",
+            f"conversation #{seeded.conversation_id} of Sales",
+            f"pages/conversations.py?model={seeded.child_id}&conversation={seeded.conversation_id}",
+        ),
+    ]
 
 
 def test_training_metrics_merge_events_and_checkpoints(

@@ -19,6 +19,16 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/models.py", "Models", ":material/account_tree:", Permission.READ, "Train"),
     PageSpec(
+        "pages/compilations.py",
+        "Compilations",
+        ":material/model_training:",
+        Permission.READ,
+        "Monitor",
+    ),
+    PageSpec(
+        "pages/dashboard.py", "Dashboard", ":material/monitoring:", Permission.READ, "Monitor"
+    ),
+    PageSpec(
         "pages/connections.py",
         "Connections",
         ":material/cable:",
@@ -27,6 +37,13 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec("pages/users.py", "Users", ":material/group:", Permission.MANAGE_USERS, "Administer"),
     PageSpec("pages/audit.py", "Audit", ":material/history:", Permission.VIEW_AUDIT, "Administer"),
+    PageSpec(
+        "pages/notifications.py",
+        "Notifications",
+        ":material/notifications:",
+        Permission.READ,
+        "Account",
+    ),
     PageSpec("pages/account.py", "My account", ":material/person:", Permission.READ, "Account"),
 )
 

@@ -127,11 +127,47 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class RecordRef:
+    """A record a finding or a diff names: a Q&A or conversation of a model, or a file line."""
+
+    kind: str  # "qa", "conversation" or "line"
+    record_id: int
+    model_id: int | None = None
+    model_name: str = ""
+    relation: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.kind == "line":
+            return f"line {self.record_id}"
+        what = "Q&A" if self.kind == "qa" else self.kind
+        return f"{what} #{self.record_id} of {self.model_name or f'model #{self.model_id}'}"
+
+    @property
+    def link(self) -> str | None:
+        if self.kind == "qa":
+            return record_link(self.model_id, qa_id=self.record_id)
+        if self.kind == "conversation":
+            return record_link(self.model_id, conversation_id=self.record_id)
+        return None
+
+
+@dataclass(frozen=True)
 class Finding:
     severity: str  # "error" or "warning"
-    where: str
+    code: str
     message: str
-    link: str | None
+    line: int | None
+    records: tuple[RecordRef, ...] = ()
+
+    @property
+    def where(self) -> str:
+        named = [r for r in self.records if r.kind != "line"]
+        if named:
+            text = ", ".join(r.label for r in named[:3])
+            more = f" and {len(named) - 3} more" if len(named) > 3 else ""
+            return text + more + (f" (line {self.line})" if self.line else "")
+        return f"line {self.line}" if self.line else "training set"
 
 
 @dataclass(frozen=True)
@@ -192,6 +228,8 @@ class CompilationDetail:
     reason: str | None
     build_log: str
     findings: list[Finding]
+    error_count: int
+    warning_count: int
     dataset_stats: dict[str, Any]
     diff_summary: dict[str, Any]
     version: VersionFacts | None
@@ -246,47 +284,65 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _finding(raw: Any, severity: str, model_names: Mapping[int, str]) -> Finding:
+def _record_ref(raw: Any) -> RecordRef | None:
+    """A record as the engine stores it: ``[kind, id, model id, model name, relation]``."""
+    if isinstance(raw, Sequence) and not isinstance(raw, str) and len(raw) >= 2:
+        record_id = _int(raw[1])
+        if record_id is None:
+            return None
+        return RecordRef(
+            kind=str(raw[0]),
+            record_id=record_id,
+            model_id=_int(raw[2]) if len(raw) > 2 else None,
+            model_name=str(raw[3] or "") if len(raw) > 3 else "",
+            relation=str(raw[4] or "") if len(raw) > 4 else "",
+        )
+    return None
+
+
+def _finding(raw: Any) -> Finding:
     if not isinstance(raw, Mapping):
-        return Finding(severity, "", str(raw), None)
-    level = str(raw.get("severity") or raw.get("level") or severity).lower()
-    model_id = _int(raw.get("model_id"))
-    qa_id = _int(raw.get("qa_id"))
-    conversation_id = _int(raw.get("conversation_id"))
-    where = str(raw.get("where") or "")
-    if not where:
-        parts = []
-        if model_id is not None:
-            parts.append(
-                str(raw.get("model_name") or model_names.get(model_id, f"model #{model_id}"))
-            )
-        if qa_id is not None:
-            parts.append(f"Q&A #{qa_id}")
-        if conversation_id is not None:
-            parts.append(f"conversation #{conversation_id}")
-        if raw.get("line") is not None:
-            parts.append(f"line {raw['line']}")
-        where = " · ".join(parts)
-    link = raw.get("link") or record_link(model_id, qa_id=qa_id, conversation_id=conversation_id)
-    message = str(raw.get("message") or raw.get("text") or raw.get("code") or "")
-    return Finding("error" if level.startswith("err") else "warning", where, message, link)
+        return Finding("warning", "", str(raw), None)
+    severity = "error" if str(raw.get("severity", "")).lower().startswith("err") else "warning"
+    records = tuple(r for r in map(_record_ref, raw.get("sources") or []) if r is not None)
+    return Finding(
+        severity,
+        str(raw.get("code") or ""),
+        str(raw.get("message") or ""),
+        _int(raw.get("line")),
+        records,
+    )
 
 
 @public
-def findings_from_report(
-    report: Mapping[str, Any] | Sequence[Any] | None, model_names: Mapping[int, str]
-) -> list[Finding]:
-    """Errors first, then warnings, each naming its record with a link where it has one."""
-    if not report:
+def findings_from_report(report: Mapping[str, Any] | None) -> list[Finding]:
+    """The validator's findings, errors first, each naming its records (with links)."""
+    if not report or not isinstance(report.get("findings"), list):
         return []
-    found: list[Finding] = []
-    if isinstance(report, Mapping):
-        for key, severity in (("errors", "error"), ("warnings", "warning")):
-            found += [_finding(r, severity, model_names) for r in report.get(key) or []]
-        found += [_finding(r, "warning", model_names) for r in report.get("findings") or []]
-    else:
-        found = [_finding(r, "warning", model_names) for r in report]
+    found = [_finding(r) for r in report["findings"]]
     return sorted(found, key=lambda f: f.severity != "error")
+
+
+def _totals(report: Mapping[str, Any] | None, findings: Sequence[Finding]) -> tuple[int, int]:
+    """Errors and warnings in full: the report lists only the first few of each kind."""
+    errors = sum(f.severity == "error" for f in findings)
+    warnings = len(findings) - errors
+    if report:
+        errors = _int(report.get("errors")) or errors
+        warnings = _int(report.get("warnings")) or warnings
+    return errors, warnings
+
+
+@public
+def diff_records(diff: Mapping[str, Any]) -> list[tuple[str, RecordRef]]:
+    """The records the difference names, as (change, record): added, removed, changed."""
+    named = []
+    for change in ("added", "removed", "changed"):
+        for raw in diff.get(f"{change}_records") or []:
+            ref = _record_ref(raw)
+            if ref is not None:
+                named.append((change, ref))
+    return named
 
 
 # --- the list -----------------------------------------------------------------------------
@@ -571,6 +627,8 @@ def get_compilation(uow: UnitOfWork, actor: Actor, compilation_id: int) -> Compi
             )
         ]
         names = {mid: u.model_name for mid, u in usage.items()}
+        findings = findings_from_report(c.validation_report)
+        errors, warnings = _totals(c.validation_report, findings)
         return CompilationDetail(
             id=c.id,
             model_id=c.model_id,
@@ -605,7 +663,9 @@ def get_compilation(uow: UnitOfWork, actor: Actor, compilation_id: int) -> Compi
             error=c.error,
             reason=c.reason,
             build_log=c.build_log or "",
-            findings=findings_from_report(c.validation_report, names),
+            findings=findings,
+            error_count=errors,
+            warning_count=warnings,
             dataset_stats=dict(c.dataset_stats or {}),
             diff_summary=dict(c.diff_summary or {}),
             version=_version_facts(own),

@@ -1,0 +1,219 @@
+"""The managers' dashboard: compilations, success, duration, cost against budgets, training
+data and quality over time, and the deprecation radar. Every chart downloads as CSV."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core.domain import ProviderType
+from core.permissions import Permission
+from core.services import dashboard, deprecation
+from core.services.deprecation import OPENAI_WIND_DOWN_NOTICE, RETIREMENT_WINDOW_DAYS
+from ui import context
+from ui.charts import downloadable
+from ui.errors import attempt
+from ui.formatting import duration
+from ui.retirement import base_model_admin
+
+actor = context.actor()
+sees_costs = actor.can(Permission.VIEW_CONNECTIONS)
+STATUS_COLOURS = {
+    "succeeded": "#2e7d32",
+    "failed": "#c62828",
+    "cancelled": "#9e9e9e",
+    "skipped": "#90caf9",
+    "queued": "#ffb74d",
+    "validating": "#ffa726",
+    "uploading": "#fb8c00",
+    "training": "#ef6c00",
+}
+
+st.title("Dashboard")
+weeks = st.selectbox(
+    "Period",
+    [12, 26, 52, 104],
+    index=1,
+    format_func=lambda w: f"last {w} weeks",
+    key="dashboard_weeks",
+)
+
+# --- deprecation flags first: they need action --------------------------------------------
+in_use = attempt(lambda: deprecation.base_models_in_use(context.uow(), actor)) or []
+for row in in_use:
+    if row.flagged and row.shutdown_date is not None and row.days_left is not None:
+        when = (
+            f"was retired on {row.shutdown_date:%Y-%m-%d}"
+            if row.days_left < 0
+            else f"retires on {row.shutdown_date:%Y-%m-%d}, in {row.days_left} days"
+        )
+        st.warning(
+            f"Base model **{row.base_model}** {when}. Models on it: {', '.join(row.models)}. "
+            "Move them to another base model and recompile before then.",
+            icon=":material/event_busy:",
+        )
+
+# --- headline figures ---------------------------------------------------------------------
+summary = attempt(lambda: dashboard.summary(context.uow(), actor, weeks))
+if summary is not None:
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Compilations", f"{summary.total:,}", help=f"requested in the last {weeks} weeks")
+    c2.metric(
+        "Success rate",
+        f"{summary.success_rate:.0%}" if summary.success_rate is not None else "—",
+        help="Succeeded out of succeeded + failed; skipped and cancelled ones are left out.",
+    )
+    c3.metric(
+        "Median duration", duration(summary.median_duration_seconds), help="of successful ones"
+    )
+    running = sum(
+        summary.by_status.get(s, 0) for s in ("queued", "validating", "uploading", "training")
+    )
+    c4.metric("Running now", f"{running:,}")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Compilations per week")
+    per_week = attempt(lambda: dashboard.compilations_per_week(context.uow(), actor, weeks))
+    if per_week is not None:
+        chart = (
+            alt.Chart(per_week)
+            .mark_bar()
+            .encode(
+                x=alt.X("week:T", title="Week", timeUnit="yearmonthdate"),
+                y=alt.Y("compilations:Q", title="Compilations", stack=True),
+                color=alt.Color(
+                    "status:N",
+                    scale=alt.Scale(
+                        domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values())
+                    ),
+                ),
+                tooltip=["week:T", "status", "compilations"],
+            )
+        )
+        downloadable(chart, per_week, "compilations-per-week", empty="No compilations yet.")
+
+with right:
+    st.subheader("Success rate and median duration")
+    outcomes = attempt(lambda: dashboard.weekly_outcomes(context.uow(), actor, weeks))
+    if outcomes is not None:
+        base = alt.Chart(outcomes).encode(x=alt.X("week:T", title="Week"))
+        chart = alt.layer(
+            base.mark_bar(opacity=0.35, color="#5c6bc0").encode(
+                y=alt.Y("median_minutes:Q", title="Median minutes (successful)"),
+                tooltip=["week:T", alt.Tooltip("median_minutes:Q", format=".1f")],
+            ),
+            base.mark_line(point=True, color="#2e7d32").encode(
+                y=alt.Y(
+                    "success_rate:Q",
+                    title="Success rate",
+                    axis=alt.Axis(format="%"),
+                    scale=alt.Scale(domain=[0, 1]),
+                ),
+                tooltip=[
+                    "week:T",
+                    alt.Tooltip("success_rate:Q", format=".0%"),
+                    "succeeded",
+                    "failed",
+                ],
+            ),
+        ).resolve_scale(y="independent")
+        downloadable(chart, outcomes, "success-and-duration", empty="No finished compilations yet.")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Cost per month against the budget")
+    if not sees_costs:
+        st.caption("Costs and budgets are shown to managers and admins.")
+    else:
+        costs = attempt(lambda: dashboard.cost_per_month(context.uow(), actor))
+        if costs is not None:
+            base = alt.Chart(costs).encode(
+                x=alt.X("yearmonth(month):O", title="Month"),
+                xOffset="connection:N",
+                color=alt.Color("connection:N", title="Connection"),
+            )
+            chart = alt.layer(
+                base.mark_bar().encode(
+                    y=alt.Y("cost:Q", title="Cost"),
+                    tooltip=[
+                        "yearmonth(month):O",
+                        "connection",
+                        alt.Tooltip("cost:Q", format=".2f"),
+                        "budget",
+                    ],
+                ),
+                base.mark_tick(thickness=3, color="#c62828").encode(
+                    y="budget:Q",
+                    tooltip=["connection", alt.Tooltip("budget:Q", title="monthly budget")],
+                ),
+            )
+            downloadable(chart, costs, "cost-per-month", empty="Nothing billed yet.")
+            st.caption(
+                "Bars: what the compilations cost; red marks: the connection's monthly budget."
+            )
+
+with right:
+    st.subheader("Validation score per model over versions")
+    scores = attempt(lambda: dashboard.validation_scores(context.uow(), actor))
+    if scores is not None:
+        chart = (
+            alt.Chart(scores)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("version:O", title="Version"),
+                y=alt.Y("score:Q", title="Validation score", scale=alt.Scale(domain=[0, 1])),
+                color=alt.Color("model:N", title="Model"),
+                tooltip=["model", "version", alt.Tooltip("score:Q", format=".3f"), "active"],
+            )
+        )
+        downloadable(
+            chart, scores, "validation-scores", empty="No version has a validation score yet."
+        )
+
+st.subheader("Training data per model")
+growth = attempt(lambda: dashboard.training_data_growth(context.uow(), actor, weeks))
+if growth is not None:
+    chart = (
+        alt.Chart(growth)
+        .mark_line()
+        .encode(
+            x=alt.X("week:T", title="Week"),
+            y=alt.Y("count:Q", title="Records"),
+            color=alt.Color("model:N", title="Model"),
+            strokeDash=alt.StrokeDash("series:N", title="Kind"),
+            tooltip=["week:T", "model", "series", "count"],
+        )
+    )
+    downloadable(chart, growth, "training-data-growth", empty="No training data yet.")
+    st.caption("Active training Q&As and ready conversations at the end of each week.")
+
+# --- deprecation radar --------------------------------------------------------------------
+st.divider()
+st.subheader("Deprecation radar")
+if any(r.provider_type == ProviderType.OPENAI for r in in_use):
+    st.warning(OPENAI_WIND_DOWN_NOTICE, icon=":material/campaign:")
+radar = pd.DataFrame(
+    [
+        {
+            "Base model": r.base_model,
+            "Provider": r.provider_type.value,
+            "Shutdown date": r.shutdown_date,
+            "Days left": r.days_left,
+            "Date from": {"provider": "provider's model list", "admin": "admin's table"}.get(
+                r.source or "", "unknown"
+            ),
+            f"Within {RETIREMENT_WINDOW_DAYS} days": "⚠️ yes" if r.flagged else "",
+            "Models": ", ".join(r.models),
+            "Connections": ", ".join(r.connections),
+        }
+        for r in in_use
+    ]
+)
+if radar.empty:
+    st.caption("No model uses a base model yet.")
+else:
+    st.dataframe(radar, hide_index=True, width="stretch")
+if actor.can(Permission.MANAGE_CONNECTIONS):
+    base_model_admin(actor)

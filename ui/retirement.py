@@ -1,0 +1,105 @@
+"""Base-model retirement on the pages: flags for models whose base model retires soon, and
+the admins' table of shutdown dates."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.domain import ProviderType
+from core.permissions import Actor
+from core.services import deprecation
+from core.services.deprecation import RETIREMENT_WINDOW_DAYS, BaseModelInput, RetirementFlag
+from ui import context
+from ui.errors import attempt, errors_shown
+
+
+def models_at_risk(actor: Actor) -> dict[int, RetirementFlag]:
+    return attempt(lambda: deprecation.models_at_risk(context.uow(), actor)) or {}
+
+
+def flags_banner(flags: dict[int, RetirementFlag]) -> None:
+    """One warning naming every model whose base model retires within the window."""
+    if not flags:
+        return
+    names = ", ".join(sorted(f.model_name for f in flags.values()))
+    st.warning(
+        f"Base model retiring within {RETIREMENT_WINDOW_DAYS} days for: {names}. "
+        "See the dashboard's deprecation radar.",
+        icon=":material/event_busy:",
+    )
+
+
+def model_flag(flags: dict[int, RetirementFlag], model_id: int) -> None:
+    flag = flags.get(model_id)
+    if flag is not None:
+        st.warning(
+            f"{flag.text} Choose another base model and recompile before then.",
+            icon=":material/event_busy:",
+        )
+
+
+def base_model_admin(actor: Actor) -> None:
+    """Admins: shutdown dates the providers do not give, and a refresh from the providers."""
+    with st.expander("Base models and shutdown dates (admin)"):
+        st.caption(
+            "Dates from a provider's model list are filled in by the worker once a day and by "
+            "the refresh below; where a provider gives none, enter the date it announced. A "
+            "provider's date replaces a typed one at the next refresh. Every change is audited."
+        )
+        if st.button("Refresh from the providers", icon=":material/sync:", key="bm_refresh"):
+            report = attempt(lambda: deprecation.refresh_from_providers(context.uow(), actor))
+            if report is not None:
+                st.toast(
+                    f"Asked {report.connections_asked} connection(s); "
+                    f"{report.dates_found} shutdown date(s) found."
+                )
+                for problem in report.problems:
+                    st.warning(problem)
+        rows = attempt(lambda: deprecation.list_base_models(context.uow(), actor)) or []
+        if rows:
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Provider": r.provider_type.value,
+                            "Base model": r.name,
+                            "Shutdown date": r.shutdown_date,
+                            "From": r.source or "",
+                            "Fine-tunable": r.fine_tunable,
+                            "Notes": r.notes,
+                        }
+                        for r in rows
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+        with st.form("bm_form", clear_on_submit=True):
+            c1, c2, c3 = st.columns([1, 2, 1])
+            provider = c1.selectbox(
+                "Provider", list(ProviderType), format_func=lambda p: p.value, key="bm_provider"
+            )
+            name = c2.text_input("Base model", key="bm_name", placeholder="gpt-4o-mini-2024-07-18")
+            shutdown = c3.date_input("Shutdown date", value=None, key="bm_date")
+            notes = st.text_input("Notes (e.g. where it was announced)", key="bm_notes")
+            if st.form_submit_button("Save shutdown date", type="primary"):
+                with errors_shown():
+                    saved = deprecation.save_base_model(
+                        context.uow(),
+                        actor,
+                        BaseModelInput(provider or ProviderType.OPENAI, name, shutdown, notes),
+                    )
+                    st.toast(f"Saved {saved.name}.")
+                    st.rerun()
+        if rows:
+            c1, c2 = st.columns([3, 1])
+            labels = {r.id: f"{r.name} ({r.provider_type.value})" for r in rows}
+            chosen = c1.selectbox(
+                "Remove a base model", list(labels), format_func=labels.__getitem__, key="bm_remove"
+            )
+            c2.write("")
+            if c2.button("Remove", key="bm_remove_go", icon=":material/delete:"):
+                with errors_shown():
+                    deprecation.delete_base_model(context.uow(), actor, int(chosen))
+                    st.rerun()
