@@ -16,7 +16,7 @@ from pathlib import Path
 
 from core import db, demo
 from core.domain import ProviderType, Role
-from core.errors import ArbiterError
+from core.errors import ArbiterError, ValidationFailed
 from core.permissions import Actor
 from core.services import ai_models, connections, users
 from core.uow import UnitOfWork
@@ -167,6 +167,32 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
+@command("import-transcripts")
+def cmd_import_transcripts(args: argparse.Namespace) -> int:
+    from core.services import transcripts
+
+    uow = _uow()
+    model = ai_models.get_model_by_name(uow, CLI_ACTOR, args.model)
+    path = Path(args.file)
+    if not path.is_file():
+        raise ArbiterError(f"There is no file {args.file!r}.")
+    try:
+        result = transcripts.import_transcripts(
+            uow, CLI_ACTOR, model.id, path.name, path.read_bytes()
+        )
+    except ValidationFailed as exc:
+        # One problem per line, so that each bad line of the file can be found.
+        print(f"error: {exc.message}", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(
+        f"Imported {result.imported:,} transcripts into the review queue of {model.name}"
+        f" ({result.with_personal_data:,} with personal-data warnings)."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m core",
@@ -201,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check a JSONL training file against the providers' rules")
     p.add_argument("file", help="the JSONL file")
     p.add_argument("--base-model", help="base model whose per-example token limit applies")
+    p = sub.add_parser(
+        "import-transcripts",
+        help="queue transcripts (JSONL in OpenAI chat format, or CSV) for curation",
+    )
+    p.add_argument("model", help="model name")
+    p.add_argument("file", help="a .jsonl or .csv file")
     return parser
 
 

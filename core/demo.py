@@ -40,6 +40,7 @@ from core.models import (
 )
 from core.permissions import Actor
 from core.providers.local import LOCAL_BASE_MODEL
+from core.services import transcripts
 from core.services._common import record_audit
 from core.training.text import question_key
 from core.uow import UnitOfWork
@@ -176,6 +177,7 @@ def seed(uow: UnitOfWork) -> list[DemoAccount]:
                 ]
                 session.add(conversation)
         _seed_chat(session, users, by_name)
+        _seed_transcripts(uow, users, by_name)
         record_audit(
             session,
             actor,
@@ -207,3 +209,19 @@ def _seed_chat(session: Session, users: dict[Role, list[User]], models: dict[str
     speakers = {"trainer": trainer, "manager": users[Role.MANAGER][0]}
     for speaker, text in demo_content.CHAT_OPENING:
         session.add(ChatMessage(chat_id=chat.id, author_user_id=speakers[speaker].id, content=text))
+
+
+def _seed_transcripts(
+    uow: UnitOfWork, users: dict[Role, list[User]], models: dict[str, AIModel]
+) -> None:
+    """Support-desk chats waiting in Northwind Support's curation queue."""
+    trainer = users[Role.TRAINER][0]
+    support = next(m for m in models.values() if m.name.endswith("Support"))
+    importer = Actor(trainer.id, trainer.email, trainer.role, trainer.display_name)
+    transcripts.import_transcripts(
+        uow,
+        importer,
+        support.id,
+        "support-desk-export.jsonl",
+        demo_content.TRANSCRIPTS_JSONL.encode("utf-8"),
+    )

@@ -9,6 +9,7 @@ a short apology with a reference, never the traceback.
     ├── NotFound
     ├── Conflict
     │   ├── EditConflict            a row changed since it was read (optimistic locking)
+    │   ├── AlreadyExists           the same record exists already (e.g. trained twice)
     │   └── AlreadyRunning          one compilation per model at a time
     ├── PermissionDenied
     ├── AuthenticationFailed
@@ -77,6 +78,16 @@ class EditConflict(Conflict):
 
 class AlreadyRunning(Conflict):
     pass
+
+
+class AlreadyExists(Conflict):
+    """Nothing was written because the same record exists already; ``existing_id`` names it
+    so that the user can be sent there."""
+
+    def __init__(self, message: str, *, entity: str, existing_id: int) -> None:
+        super().__init__(message)
+        self.entity = entity
+        self.existing_id = existing_id
 
 
 class PermissionDenied(ArbiterError):

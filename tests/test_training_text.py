@@ -17,6 +17,7 @@ from core.training.tokens import count_messages, count_text, count_text_batch, e
         ("Order 2024-05-01 for 3 relays at 12.50 EUR, part RL-2201.", []),
         ("Not an IBAN: DE00 1234 5678 9012 3456 78.", []),
         ("Orders over 250 EUR ship free within 2 days.", []),
+        ("Our order SO-24-118734 has not arrived.", []),
     ],
 )
 def test_personal_data(text: str, kinds: list[str]) -> None:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import EditConflict, FieldChange, NotFound
-from core.models import AuditEntry, Base, Notification, User
+from core.models import AuditEntry, Base, Chat, Notification, User
 from core.permissions import Actor
 
 T = TypeVar("T")
@@ -126,3 +127,11 @@ def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
         return {}
     rows = session.query(User.id, User.display_name).filter(User.id.in_(wanted))
     return {uid: name for uid, name in rows}
+
+
+def chat_titles(session: Session, refs: Iterable[Mapping[str, Any] | None]) -> dict[int, str]:
+    """Titles of the chats that origin references point to (to name them in labels)."""
+    ids = {int(r["chat_id"]) for r in refs if r and "chat_id" in r}
+    if not ids:
+        return {}
+    return dict(session.execute(select(Chat.id, Chat.title).where(Chat.id.in_(ids))).all())

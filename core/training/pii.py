@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass
 
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
-# International (+49 30 1234567) or grouped national numbers (030 123 4567, (030) 1234-567).
+# International (+49 30 1234567) or grouped national numbers (030 123 4567, (030) 1234-567);
+# not the tail of a code such as the order number SO-24-118734.
 _PHONE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,8}){1,4}(?!\w)"
+    r"(?<![\w+-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{2,5}(?:[\s.-]\d{2,8}){1,4}(?!\w)"
 )
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\b")
 
