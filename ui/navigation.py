@@ -19,6 +19,17 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/models.py", "Models", ":material/account_tree:", Permission.READ, "Train"),
     PageSpec(
+        "pages/conversations.py",
+        "Training conversations",
+        ":material/question_answer:",
+        Permission.READ,
+        "Train",
+    ),
+    PageSpec(
+        "pages/transcripts.py", "Transcript curation", ":material/rule:", Permission.READ, "Train"
+    ),
+    PageSpec("pages/chats.py", "Chats", ":material/forum:", Permission.CHAT, "Use"),
+    PageSpec(
         "pages/compilations.py",
         "Compilations",
         ":material/model_training:",
