@@ -135,7 +135,9 @@ class LoadedIndex:
         if self.vectorizer is None or self.matrix is None:
             return None
         query = self.vectorizer.transform([question])
-        scores = (self.matrix @ query.T).toarray().ravel()
+        # Sparse matrix × dense vector: about 4× faster than sparse × sparse at 100,000
+        # entries (bench.chat), and the query vector is only as long as the vocabulary.
+        scores = self.matrix @ query.toarray().ravel()
         if scores.size == 0:
             return None
         best = int(scores.argmax())
