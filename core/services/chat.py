@@ -173,22 +173,19 @@ def _members(session: Session, chat_ids: Collection[int]) -> dict[int, list[Memb
     result: dict[int, list[Member]] = {cid: [] for cid in chat_ids}
     if not chat_ids:
         return result
-    rows = session.execute(
-        select(ChatMember.chat_id, User.id, User.display_name)
-        .join(User, User.id == ChatMember.user_id)
-        .where(ChatMember.chat_id.in_(chat_ids))
-        .order_by(User.display_name)
-    ).all()
-    for chat_id, uid, name in rows:
-        result[chat_id].append(Member("user", uid, name))
-    rows = session.execute(
-        select(ChatMember.chat_id, AIModel.id, AIModel.name)
-        .join(AIModel, AIModel.id == ChatMember.model_id)
-        .where(ChatMember.chat_id.in_(chat_ids))
-        .order_by(AIModel.name)
-    ).all()
-    for chat_id, mid, name in rows:
-        result[chat_id].append(Member("model", mid, name))
+    kinds: tuple[tuple[MemberKind, Any, Any, Any], ...] = (
+        ("user", User.id, User.display_name, ChatMember.user_id),
+        ("model", AIModel.id, AIModel.name, ChatMember.model_id),
+    )
+    for kind, key, name, link in kinds:
+        rows = session.execute(
+            select(ChatMember.chat_id, key, name)
+            .join(key.table, key == link)
+            .where(ChatMember.chat_id.in_(chat_ids))
+            .order_by(name)
+        ).all()
+        for chat_id, member_id, member_name in rows:
+            result[chat_id].append(Member(kind, member_id, member_name))
     return result
 
 
