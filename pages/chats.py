@@ -23,6 +23,7 @@ PICK = "chat_pick"
 TRAIN = "chat_train_message"  # the AI message whose Train AI dialog is open
 TRAIN_RESULT = "chat_train_result"
 RETRY = "chat_retry_message"
+REFRESH_SECONDS = 5
 MODE_LABELS = {
     AnswerMode.MENTION: "when @mentioned",
     AnswerMode.EVERY_MESSAGE: "to every message",
@@ -249,6 +250,8 @@ def _stream(answer_ids: Sequence[int]) -> None:
                 show_error(exc)
 
 
+# Read before the messages, so that nothing written in between goes unnoticed.
+activity = attempt(lambda: chat.chat_activity(context.uow(), actor, chat_id))
 messages = attempt(lambda: chat.list_messages(context.uow(), actor, chat_id)) or []
 if not messages:
     st.caption(
@@ -257,6 +260,18 @@ if not messages:
     )
 for item in messages:
     _render(item)
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _watch(seen: str | None) -> None:
+    """Reload the chat when someone else writes or an answer finishes (never while the
+    Train AI dialog is open, so that a correction being typed is not disturbed)."""
+    now = attempt(lambda: chat.chat_activity(context.uow(), actor, chat_id))
+    if seen is not None and now is not None and now != seen and st.session_state.get(TRAIN) is None:
+        st.rerun()
+
+
+_watch(activity)
 
 retry_id = st.session_state.pop(RETRY, None)
 if retry_id is not None:

@@ -262,3 +262,31 @@ def test_a_provider_outage_shows_a_clear_message_and_keeps_the_question(
         at.button(key=f"chat_retry_{failed.id}").click().run()
         assert not at.exception and not at.error, [e.value for e in at.error]
         assert "[gpt-4o-mini-2024-07-18] Is the warranty two years?" in markdown_texts(at)
+
+
+def test_edit_a_transcript_then_approve_it(
+    demo_company: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = demo_company
+    item = transcripts.next_in_queue(d.uow, d.trainer, d.support_id)
+    assert item is not None and len(item.messages) == 4
+    at = open_page(d.url, d.trainer, "pages/transcripts.py", monkeypatch, model=str(d.support_id))
+    at.button(key="tx_edit").click().run()
+    key = f"tx_{item.id}_{item.row_version}"
+    at.button(key=f"{key}_m3_remove").click().run()
+    at.button(key=f"{key}_m2_remove").click().run()
+    at.text_area(key=f"{key}_m0_content").input("A relay we bought has stopped switching.")
+    assert at.button(key=f"{key}_m1_down").disabled  # already last
+    at.button(key=f"{key}_m0_down").click().run()
+    assert at.selectbox(key=f"{key}_m0_role").label == "Message 2"
+    at.button(key=f"{key}_m0_up").click().run()  # and back where it was
+    at.button(key="tx_approve_edited").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    decided = transcripts.get_transcript(d.uow, d.trainer, item.id)
+    assert decided.status == TranscriptStatus.APPROVED and decided.conversation_id
+    conv = conversations.get_conversation(d.uow, d.trainer, decided.conversation_id)
+    assert [(m.role, m.content) for m in conv.messages] == [
+        (MessageRole.USER, "A relay we bought has stopped switching."),
+        (MessageRole.ASSISTANT, item.messages[1].content),
+    ]
+    assert "edited before approval" in conv.notes

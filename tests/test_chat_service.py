@@ -138,6 +138,18 @@ def test_a_model_not_following_the_latest_answers_with_its_pinned_version(
     assert pinned.content == "Old rule: 100 EUR." and pinned.version_id == old
 
 
+def test_activity_changes_when_a_message_arrives_or_an_answer_ends(
+    new_uow: Uows, trainer: Actor, admin: Actor, world: World
+) -> None:
+    quiet = chat.chat_activity(new_uow(), admin, world.group)
+    assert chat.chat_activity(new_uow(), admin, world.group) == quiet
+    posted = chat.post_message(new_uow(), trainer, world.group, "@Northwind Sales hello")
+    asked = chat.chat_activity(new_uow(), admin, world.group)
+    assert asked != quiet
+    chat.answer_all(new_uow(), trainer, posted.pending_answers)
+    assert chat.chat_activity(new_uow(), admin, world.group) not in (quiet, asked)
+
+
 def test_only_members_read_or_post(new_uow: Uows, world: World) -> None:
     outsider = make_user(new_uow(), "outsider@test.example", Role.TRAINER)
     with pytest.raises(PermissionDenied):

@@ -492,6 +492,21 @@ def list_messages(
 
 
 @requires(Permission.CHAT)
+def chat_activity(uow: UnitOfWork, actor: Actor, chat_id: int) -> str:
+    """A token that changes whenever a message is added or an answer finishes: pages poll it
+    cheaply and reload the chat only when it changed."""
+    with uow:
+        _chat_for(uow.session, actor, chat_id)
+        newest, open_answers = uow.session.execute(
+            select(
+                func.max(ChatMessage.id),
+                func.count().filter(ChatMessage.status == ChatMessageStatus.STREAMING),
+            ).where(ChatMessage.chat_id == chat_id)
+        ).one()
+        return f"{newest or 0}:{open_answers}"
+
+
+@requires(Permission.CHAT)
 def get_message(uow: UnitOfWork, actor: Actor, message_id: int) -> ChatMessageView:
     with uow:
         message = get_or_404(uow.session, ChatMessage, message_id, "Message")
