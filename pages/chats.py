@@ -280,7 +280,10 @@ if retry_id is not None:
         _stream([retried])
         st.rerun()
 
-placeholder = "Message" + (f" — @{current.models[0].name} asks it" if current.models else "")
+if current.kind == ChatKind.DIRECT or not current.models:
+    placeholder = "Write a message"
+else:
+    placeholder = f"Write a message; mention @{current.models[0].name} to ask it"
 prompt = st.chat_input(placeholder, key="chat_input")
 if prompt:
     text = str(prompt)
