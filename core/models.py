@@ -508,6 +508,25 @@ class AuditEntry(Base):
     )
 
 
+class QABulkJournal(Base):
+    """What one bulk action on Q&As changed, so that the page can undo it right after."""
+
+    __tablename__ = "qa_bulk_journal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("ai_models.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The rows as they were before, with the version each row got from the action.
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    undone_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_qa_bulk_journal_model_created", "model_id", "created_at"),)
+
+
 class Notification(Base):
     __tablename__ = "notifications"
 

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import EditConflict, FieldChange, NotFound
-from core.models import AuditEntry, Base, Chat, Notification, User
+from core.models import AIModel, AuditEntry, Base, Chat, Notification, User
 from core.permissions import Actor
+from core.training.hierarchy import ModelNode
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Base)
@@ -135,3 +136,17 @@ def chat_titles(session: Session, refs: Iterable[Mapping[str, Any] | None]) -> d
     if not ids:
         return {}
     return dict(session.execute(select(Chat.id, Chat.title).where(Chat.id.in_(ids))).all())
+
+
+def model_nodes(session: Session) -> dict[int, ModelNode]:
+    """Every model as a hierarchy node (the pure functions of core.training.hierarchy)."""
+    rows = session.execute(
+        select(
+            AIModel.id,
+            AIModel.name,
+            AIModel.parent_id,
+            AIModel.inherit_parent_training,
+            AIModel.aggregate_children_training,
+        )
+    )
+    return {r.id: ModelNode(r.id, r.name, r.parent_id, r[3], r[4]) for r in rows}

@@ -1,0 +1,276 @@
+"""Rows in and out of CSV, XLSX and JSONL files, without knowing what the rows mean.
+
+Reading keeps each row's number as a spreadsheet shows it (the header is row 1) or the
+line number of a JSONL file, so that errors can point at the place to fix. Bytes that are
+not UTF-8 are kept as U+FFFD so that the row with broken encoding, not the whole file, is
+refused. Writing guards cells that a spreadsheet would run as a formula, and reading takes
+that guard off again, so that export followed by import gives back the same text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import PurePath
+from typing import Any
+
+from core.csv_export import FORMULA_STARTS
+
+Progress = Callable[[float, str], None]
+FORMATS = ("csv", "xlsx", "jsonl")
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "jsonl": "application/jsonl",
+}
+_PROGRESS_EVERY = 5_000
+
+
+class TableError(ValueError):
+    """The file as a whole cannot be read (wrong format, no header, empty)."""
+
+
+@dataclass(frozen=True)
+class TableRow:
+    number: int  # spreadsheet row (header = 1) or JSONL line
+    values: dict[str, str]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    kind: str  # csv, xlsx, jsonl, paste
+    headers: list[str]
+    rows: list[TableRow]
+
+    @property
+    def unit(self) -> str:
+        return "line" if self.kind == "jsonl" else "row"
+
+
+def _needs_guard(value: str) -> bool:
+    return value.startswith(FORMULA_STARTS) or (value.startswith("'") and _needs_guard(value[1:]))
+
+
+def guard(value: str) -> str:
+    """Make a cell safe to open in a spreadsheet. A value that already starts with the guard
+    followed by a formula character is guarded again, so that ``unguard`` is exact."""
+    return "'" + value if _needs_guard(value) else value
+
+
+def unguard(value: str) -> str:
+    return value[1:] if value.startswith("'") and _needs_guard(value[1:]) else value
+
+
+def format_of(name: str) -> str:
+    suffix = PurePath(name).suffix.lower().lstrip(".")
+    if suffix in ("csv", "tsv", "txt"):
+        return "csv"
+    if suffix in ("xlsx", "xlsm"):
+        return "xlsx"
+    if suffix in ("jsonl", "ndjson", "json"):
+        return "jsonl"
+    raise TableError(f"{name}: use a .csv, .xlsx or .jsonl file")
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Kept as U+FFFD: the rows that hold broken bytes are refused one by one.
+        return data.decode("utf-8-sig", errors="replace")
+
+
+def _delimiter(sample: str) -> str:
+    first_line = sample.split("\n", 1)[0]
+    if "\t" in first_line:
+        return "\t"
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _unique_headers(raw: Sequence[Any]) -> list[str]:
+    headers: list[str] = []
+    for index, value in enumerate(raw, start=1):
+        name = _cell(value).strip() or f"column {index}"
+        while name in headers:
+            name += "_"
+        headers.append(name)
+    return headers
+
+
+def _rows_from_records(
+    name: str,
+    kind: str,
+    records: Iterable[tuple[int, Sequence[Any]]],
+    header: Sequence[Any] | None,
+    progress: Progress | None,
+    strip_guard: bool,
+) -> Table:
+    headers = _unique_headers(header) if header is not None else []
+    rows: list[TableRow] = []
+    for count, (number, record) in enumerate(records, start=1):
+        cells = [_cell(v) for v in record]
+        if not any(c.strip() for c in cells):
+            continue
+        if header is None and not headers:
+            headers = [f"column {i}" for i in range(1, len(cells) + 1)]
+        while len(headers) < len(cells):
+            headers.append(f"column {len(headers) + 1}")
+        values = {
+            h: (unguard(c) if strip_guard else c) for h, c in zip(headers, cells, strict=False)
+        }
+        rows.append(TableRow(number, values))
+        if progress and count % _PROGRESS_EVERY == 0:
+            progress(0.0, f"read {count:,} rows of {name}")
+    return Table(name, kind, headers, rows)
+
+
+def read_text(
+    name: str,
+    text: str,
+    *,
+    kind: str = "csv",
+    has_header: bool = True,
+    progress: Progress | None = None,
+) -> Table:
+    """Delimited text: a CSV file, or rows pasted from a spreadsheet (tab-separated)."""
+    if not text.strip():
+        raise TableError(f"{name} is empty")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text[:65_536]))
+    numbered = ((index, record) for index, record in enumerate(reader, start=1))
+    header = None
+    if has_header:
+        first = next(numbered, None)
+        if first is None:
+            raise TableError(f"{name} has no header row")
+        header = first[1]
+    return _rows_from_records(name, kind, numbered, header, progress, strip_guard=True)
+
+
+def _read_xlsx(name: str, data: bytes, progress: Progress | None) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:
+        raise TableError(f"{name} is not an Excel workbook (.xlsx) that can be read") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        numbered = enumerate(sheet.iter_rows(values_only=True), start=1)
+        first = next(numbered, None)
+        if first is None:
+            raise TableError(f"{name} has no header row")
+        return _rows_from_records(name, "xlsx", numbered, first[1], progress, strip_guard=True)
+    finally:
+        workbook.close()
+
+
+def _read_jsonl(name: str, text: str) -> Table:
+    headers: list[str] = []
+    rows: list[TableRow] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            rows.append(TableRow(number, {}, f"not valid JSON ({exc.msg})"))
+            continue
+        if not isinstance(record, dict):
+            rows.append(TableRow(number, {}, "each line must be a JSON object"))
+            continue
+        for key in record:
+            if key not in headers:
+                headers.append(str(key))
+        rows.append(TableRow(number, {str(k): _cell(v) for k, v in record.items()}))
+    return Table(name, "jsonl", headers, rows)
+
+
+def read_table(name: str, data: bytes, progress: Progress | None = None) -> Table:
+    """A file's rows by its extension (.csv/.tsv/.txt, .xlsx, .jsonl)."""
+    kind = format_of(name)
+    if not data.strip():
+        raise TableError(f"{name} is empty")
+    if kind == "xlsx":
+        return _read_xlsx(name, data, progress)
+    text = _decode(data)
+    if kind == "jsonl":
+        return _read_jsonl(name, text)
+    return read_text(name, text, progress=progress)
+
+
+def _report(progress: Progress | None, done: int, total: int, verb: str) -> None:
+    if progress and total and done % _PROGRESS_EVERY == 0:
+        progress(done / total, f"{verb} {done:,} of {total:,} rows")
+
+
+def write_table(
+    kind: str,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    progress: Progress | None = None,
+) -> bytes:
+    """CSV (UTF-8 with BOM, every text cell quoted), XLSX, or JSONL (typed values)."""
+    total = len(rows)
+    if kind == "jsonl":
+        lines = []
+        for done, row in enumerate(rows, start=1):
+            lines.append(json.dumps(dict(zip(headers, row, strict=True)), ensure_ascii=False))
+            _report(progress, done, total, "wrote")
+        return ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
+    if kind == "xlsx":
+        return _write_xlsx(headers, rows, progress)
+    if kind != "csv":
+        raise TableError(f"unknown format {kind!r}; use one of {', '.join(FORMATS)}")
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
+    writer.writerow([guard(h) for h in headers])
+    for done, row in enumerate(rows, start=1):
+        writer.writerow([guard(_cell(v)) for v in row])
+        _report(progress, done, total, "wrote")
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _write_xlsx(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], progress: Progress | None
+) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Q&As")
+
+    def safe(value: Any) -> str:
+        # XML turns a carriage return into a line feed on reading anyway; doing it first keeps
+        # the guard right. Other control characters cannot be stored in XLSX at all.
+        text = _cell(value).replace("\r\n", "\n").replace("\r", "\n")
+        return str(ILLEGAL_CHARACTERS_RE.sub("", guard(text)))
+
+    sheet.append([safe(h) for h in headers])
+    total = len(rows)
+    for done, row in enumerate(rows, start=1):
+        sheet.append([safe(v) for v in row])
+        _report(progress, done, total, "wrote")
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
