@@ -18,6 +18,14 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/models.py", "Models", ":material/account_tree:", Permission.READ, "Train"),
+    PageSpec("pages/qas.py", "Q&As", ":material/quiz:", Permission.READ, "Train"),
+    PageSpec(
+        "pages/qa_cleanup.py",
+        "Q&A clean-up",
+        ":material/cleaning_services:",
+        Permission.READ,
+        "Train",
+    ),
     PageSpec(
         "pages/conversations.py",
         "Training conversations",

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from core.domain import QAType, utcnow
 from core.errors import Problem, ValidationFailed
 from core.models import QA, AIModel
-from core.permissions import Actor, Permission, requires
+from core.permissions import Actor, Permission, public, requires
 from core.qa_rules import FieldError, clean_field
 from core.services import _qa_query as qq
 from core.services._common import get_or_404, record_audit
@@ -125,6 +125,7 @@ class ExportFile:
     rows: int
 
 
+@public
 def suggest_mapping(headers: Sequence[str]) -> dict[str, str | None]:
     """Which column holds which field, guessed from the header names."""
     normalised = {h.strip().lower().replace("-", " ").replace("_", " "): h for h in headers}
@@ -143,6 +144,7 @@ def _positional_mapping(headers: Sequence[str]) -> dict[str, str | None]:
     return mapping
 
 
+@public
 def read_upload(name: str, data: bytes, progress: Progress | None = None) -> Table:
     """A file's rows, or ValidationFailed saying why the file cannot be read at all."""
     try:
@@ -151,6 +153,7 @@ def read_upload(name: str, data: bytes, progress: Progress | None = None) -> Tab
         raise ValidationFailed("The file cannot be imported.", [Problem(name, str(exc))]) from None
 
 
+@public
 def read_paste(text: str) -> tuple[Table, dict[str, str | None]]:
     """Rows pasted from a spreadsheet (tab-separated) or typed as CSV. A first row naming the
     columns is used as the header; otherwise the columns are question, answer, section, type,
