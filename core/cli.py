@@ -193,6 +193,69 @@ def cmd_import_transcripts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_id(uow: UnitOfWork, name_or_id: str) -> int:
+    if name_or_id.isdigit():
+        return ai_models.get_model(uow, CLI_ACTOR, int(name_or_id)).id
+    return ai_models.get_model_by_name(uow, CLI_ACTOR, name_or_id).id
+
+
+@command("import-qas")
+def cmd_import_qas(args: argparse.Namespace) -> int:
+    from core.services import qa_io
+
+    uow = _uow()
+    model_id = _model_id(uow, args.model)
+    path = Path(args.file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise ArbiterError(f"Cannot read {path}: {exc.strerror}.") from exc
+    table = qa_io.read_upload(path.name, content)
+    mapping = qa_io.suggest_mapping(table.headers)
+    for pair in args.column or []:
+        field, _, header = pair.partition("=")
+        field = {"type": "qa_type", "active": "is_active"}.get(field, field)
+        if field not in qa_io.FIELDS or not header:
+            raise ArbiterError(
+                f"--column {pair!r}: use FIELD=HEADER, FIELD one of {', '.join(qa_io.HEADERS.values())}."
+            )
+        mapping[field] = header
+    result = qa_io.commit_import(
+        uow,
+        CLI_ACTOR,
+        model_id,
+        table,
+        mapping,
+        args.on_duplicate,
+        leave_out_errors=args.skip_errors,
+    )
+    print(result.message)
+    return 0
+
+
+@command("export-qas")
+def cmd_export_qas(args: argparse.Namespace) -> int:
+    from core.services import qa_io
+    from core.services.qas import QAQuery
+    from core.tabular import TableError, format_of
+
+    uow = _uow()
+    model_id = _model_id(uow, args.model)
+    path = Path(args.file)
+    try:
+        kind = args.format or format_of(path.name)
+    except TableError as exc:
+        raise ArbiterError(f"{exc} (or pass --format).") from exc
+    active = True if args.active_only else None
+    exported = qa_io.export_qas(uow, CLI_ACTOR, QAQuery(model_id=model_id, active=active), kind)
+    try:
+        path.write_bytes(exported.data)
+    except OSError as exc:
+        raise ArbiterError(f"Cannot write {path}: {exc.strerror}.") from exc
+    print(f"Exported {exported.rows:,} Q&As to {path} ({kind}).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m core",
@@ -233,6 +296,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", help="model name")
     p.add_argument("file", help="a .jsonl or .csv file")
+    p = sub.add_parser(
+        "import-qas",
+        help="import Q&As from a CSV, XLSX or JSONL file (all rows or none)",
+        description="Columns: question, answer (required); section, type, active, notes. "
+        "Rows whose question the model already has are skipped unless --on-duplicate update.",
+    )
+    p.add_argument("model", help="model name or id")
+    p.add_argument("file", help=".csv, .tsv, .xlsx or .jsonl")
+    p.add_argument("--on-duplicate", choices=["skip", "update"], default="skip")
+    p.add_argument(
+        "--skip-errors", action="store_true", help="import the valid rows, leave out bad ones"
+    )
+    p.add_argument(
+        "--column",
+        action="append",
+        metavar="FIELD=HEADER",
+        help="map a field to a differently named column, e.g. question=Frage (repeatable)",
+    )
+    p = sub.add_parser("export-qas", help="export a model's Q&As to CSV, XLSX or JSONL")
+    p.add_argument("model", help="model name or id")
+    p.add_argument("file", help="where to write (.csv, .xlsx or .jsonl)")
+    p.add_argument("--format", choices=["csv", "xlsx", "jsonl"], help="default: from the file name")
+    p.add_argument("--active-only", action="store_true", help="leave out deactivated Q&As")
     return parser
 
 
