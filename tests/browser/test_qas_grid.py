@@ -31,7 +31,11 @@ def _open_qas(page: Page, server: AppServer, role: str, which: int = 0) -> None:
     email = _emails(server, role)[which]
     sign_in(page, server.url, email, server.passwords[email])
     open_page(page, "Q&As")
-    expect(_cell(page, 0, "answer")).to_be_visible(timeout=30_000)
+    # The grid draws after the page script ends; on a busy machine that takes a while.
+    grid = page.locator(GRID)
+    expect(grid).to_be_attached(timeout=60_000)
+    grid.scroll_into_view_if_needed(timeout=60_000)
+    expect(_cell(page, 0, "answer")).to_be_visible(timeout=60_000)
 
 
 def _edit(page: Page, row: int, column: str, text: str) -> None:

@@ -1,0 +1,213 @@
+"""The Q&A workbench at 100,000 Q&As in one model, on SQLite and on PostgreSQL:
+import a 100,000-row CSV, the first grid page, search over all rows, save one cell,
+bulk-update 10,000 rows, export 100,000 rows.
+
+    python -m bench.qas            (PostgreSQL from ARBITER_BENCH_PG_URL, default the local
+                                    server; a throwaway database is created and dropped)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.common import Figure, at_most, table
+
+ROWS = 100_000
+BULK = 10_000
+PG_ADMIN_URL = os.environ.get(
+    "ARBITER_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+_PRODUCTS = ["relay", "connector", "sensor", "power supply", "cable", "terminal block", "fuse"]
+_TOPICS = [
+    "return", "warranty", "delivery time", "price", "datasheet", "certificate", "stock",
+    "discount", "invoice", "replacement", "lead time", "minimum order", "derating", "wiring",
+]  # fmt: skip
+_SENTENCE = (
+    "please check the order in the portal before you confirm it to the customer and note the "
+    "reference on the invoice so that accounting can match the payment within three days"
+)
+_WORDS = _SENTENCE.split()
+
+
+def _csv_file() -> bytes:
+    """100,000 distinct questions with answers of one to six sentences, like a catalogue's."""
+    rng = random.Random(4)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["section", "question", "answer", "type", "active", "notes"])
+    for n in range(ROWS):
+        topic = rng.choice(_TOPICS)
+        question = f"What is the {topic} rule for the {rng.choice(_PRODUCTS)} NW-{n:06d}?"
+        sentences = [
+            " ".join(rng.choice(_WORDS) for _ in range(rng.randint(6, 18))).capitalize() + "."
+            for _ in range(rng.randint(1, 6))
+        ]
+        writer.writerow(
+            [
+                f"{topic.capitalize()} rules",
+                question,
+                " ".join(sentences),
+                "validation" if n % 50 == 0 else "training",
+                "no" if n % 97 == 0 else "yes",
+                "",
+            ]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+@contextmanager
+def _postgres() -> Iterator[str | None]:
+    from sqlalchemy import create_engine, text
+
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            name = f"arbiter_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:
+        yield None
+        return
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        from core import db
+
+        db.dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _median(fn: Callable[[], object], repeat: int = 5) -> float:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def _measure(url: str, label: str, content: bytes) -> list[Figure]:
+    from core import db
+    from core.domain import ProviderType, Role
+    from core.models import User
+    from core.permissions import Actor
+    from core.services import ai_models, connections, qa_io, qas
+    from core.services.ai_models import ModelInput
+    from core.services.connections import ConnectionInput
+    from core.services.qas import BulkAction, QAQuery, Selection
+    from core.uow import UnitOfWork
+    from ui import qa_grid
+
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    uow = UnitOfWork(db.session_factory(engine))
+    with uow:
+        user = User(email="bench@example.com", display_name="Bench", role=Role.TRAINER)
+        uow.session.add(user)
+        uow.commit()
+        trainer = Actor(user.id, user.email, user.role, user.display_name)
+    admin = Actor.system("bench")
+    local = connections.create_connection(
+        uow, admin, ConnectionInput(name="Local", provider_type=ProviderType.LOCAL)
+    )
+    model = ai_models.create_model(uow, admin, ModelInput("Catalogue", connection_id=local.id)).id
+    name = f"Q&As, {ROWS:,} in one model, {label}"
+    figures: list[Figure] = []
+
+    started = time.perf_counter()
+    table_ = qa_io.read_upload("catalogue.csv", content)
+    result = qa_io.commit_import(uow, trainer, model, table_, qa_io.suggest_mapping(table_.headers))
+    imported = time.perf_counter() - started
+    assert result.created == ROWS, result.message
+    figures.append(
+        at_most(name, f"import a {ROWS:,}-row CSV ({len(content) / 1e6:.0f} MB)", imported, 5.0)
+    )
+
+    query = QAQuery(model_id=model)
+
+    def first_page(search: str = "") -> int:
+        wanted = QAQuery(model_id=model, search=search)
+        qas.qa_facets(uow, trainer, model)
+        listing = qas.list_qas(uow, trainer, wanted, offset=0, limit=100)
+        qa_grid.grid_frame(listing.rows)
+        qa_grid.grid_options(can_edit=True, show_source=False)
+        return listing.total
+
+    figures.append(
+        at_most(name, "first grid page (100 rows, counts, filters)", _median(first_page), 0.5)
+    )
+    for term, what in (
+        ("NW-042042", "a part number"),
+        ("derating", "a word"),
+        ('"lead time"', "a phrase"),
+    ):
+        found = first_page(term)
+        seconds = _median(lambda: first_page(term))  # noqa: B023 - called before the loop moves on
+        measure = f"search all rows for {what} ({found:,} match), first page"
+        figures.append(at_most(name, measure, seconds, 0.3))
+
+    rows = qas.list_qas(uow, trainer, query, offset=50_000, limit=20).rows
+    samples = []
+    for i, row in enumerate(rows):
+        started = time.perf_counter()
+        qas.update_qa(uow, trainer, row.id, {"answer": f"Edited {i}."}, row.row_version)
+        samples.append(time.perf_counter() - started)
+    figures.append(at_most(name, "save one cell (median of 20)", statistics.median(samples), 0.050))
+
+    # One import writes consecutive ids: 10,000 of them from the middle of the model.
+    first = qas.list_qas(uow, trainer, query, offset=20_000, limit=1).rows[0].id
+    selection = Selection(model, ids=tuple(range(first, first + BULK)))
+    started = time.perf_counter()
+    bulk = qas.bulk_update(uow, trainer, selection, BulkAction.SET_SECTION, "Reviewed")
+    bulk_seconds = time.perf_counter() - started
+    assert bulk.changed == BULK, bulk.message
+    figures.append(at_most(name, f"bulk update {BULK:,} rows (set section)", bulk_seconds, 1.0))
+    assert bulk.journal_id is not None
+    started = time.perf_counter()
+    qas.undo_bulk(uow, trainer, bulk.journal_id)
+    figures.append(
+        Figure(name, f"undo that bulk update ({BULK:,} rows)", time.perf_counter() - started, "s")
+    )
+
+    for kind in ("csv", "xlsx", "jsonl"):
+        started = time.perf_counter()
+        exported = qa_io.export_qas(uow, trainer, query, kind)
+        seconds = time.perf_counter() - started
+        assert exported.rows == ROWS
+        measure = f"export {ROWS:,} rows as {kind.upper()} ({len(exported.data) / 1e6:.0f} MB)"
+        if kind == "csv":
+            figures.append(at_most(name, measure, seconds, 2.0))
+        else:
+            figures.append(Figure(name, measure, seconds, "s"))
+    engine.dispose()
+    return figures
+
+
+def run() -> list[Figure]:
+    content = _csv_file()
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="arbiter-bench-qas-") as tmp:
+        figures += _measure(f"sqlite:///{Path(tmp) / 'bench-qas.db'}", "SQLite", content)
+    with _postgres() as pg_url:
+        if pg_url is None:
+            figures.append(
+                Figure(f"Q&As, {ROWS:,}, PostgreSQL", "not measured", 0, "", note="no server")
+            )
+        else:
+            figures += _measure(pg_url, "PostgreSQL", content)
+    return figures
+
+
+if __name__ == "__main__":
+    print(table(run()))
