@@ -55,6 +55,7 @@ class Checkpoint:
     step: int
     metrics: Mapping[str, float]
     created_at: datetime | None = None
+    model: str | None = None  # a usable model at this step, where the provider offers one
 
 
 # Job statuses as the provider reports them, mapped to what we do next. Unknown statuses
@@ -71,6 +72,7 @@ class Job:
     fine_tuned_model: str | None = None
     trained_tokens: int | None = None
     error: str | None = None
+    error_code: str | None = None
     estimated_finish: datetime | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
     created_at: datetime | None = None
@@ -100,6 +102,9 @@ class ChatDelta:
 
 class Provider(Protocol):
     kind: str
+    # How long to wait before reading a running job again: first, then doubling up to max.
+    poll_seconds: float
+    max_poll_seconds: float
 
     def list_base_models(self) -> list[BaseModel]:
         """The base models this connection can use, with shutdown dates where known."""
@@ -119,8 +124,8 @@ class Provider(Protocol):
 
     def get_job(self, job_id: str) -> Job: ...
 
-    def list_events(self, job_id: str) -> list[JobEvent]:
-        """The job's events, oldest first."""
+    def list_events(self, job_id: str, since_id: str | None = None) -> list[JobEvent]:
+        """The job's events newer than ``since_id`` (all if None), oldest first."""
         ...
 
     def list_checkpoints(self, job_id: str) -> list[Checkpoint]: ...

@@ -4,12 +4,21 @@ The UI labels it as such: it demonstrates the workflow, it is not a language mod
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import secrets
+import time
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from core import config
+from core.errors import ProviderError, UnknownBaseModel
 from core.providers.base import (
+    JOB_FINISHED,
     BaseModel,
     ChatDelta,
     ChatTurn,
@@ -18,7 +27,14 @@ from core.providers.base import (
     JobEvent,
     JobRequest,
 )
-from core.providers.local_index import load_index
+from core.providers.local_index import (
+    IndexEntry,
+    LoadedIndex,
+    build_index,
+    entries_from_jsonl,
+    load_index,
+)
+from core.training import tokens
 
 LOCAL_BASE_MODEL = "local-retrieval-1"
 # Below this similarity the nearest example is not about the question at all.
@@ -31,6 +47,8 @@ def default_root() -> Path:
 
 class LocalProvider:
     kind = "local"
+    poll_seconds = 0.2
+    max_poll_seconds = 1.0
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or default_root()
@@ -76,24 +94,203 @@ class LocalProvider:
             },
         )
 
-    # Fine-tuning jobs: completed by the compilation engine (issue 6).
+    # Fine-tuning jobs: files and job records on disk, so a job survives restarts ---------
+
+    def _path(self, folder: str, name: str) -> Path:
+        return self.root / folder / name
+
     def upload_training_file(self, filename: str, content: bytes) -> str:
-        raise NotImplementedError
+        file_id = "file-local-" + hashlib.sha256(content).hexdigest()[:24]
+        target = self._path("files", f"{file_id}.jsonl")
+        if not target.exists():
+            _write_atomically(target, content)
+        return file_id
 
     def create_job(self, request: JobRequest) -> Job:
-        raise NotImplementedError
+        if request.base_model != LOCAL_BASE_MODEL:
+            raise UnknownBaseModel(
+                f"The local provider has one base model, {LOCAL_BASE_MODEL}; "
+                f"{request.base_model!r} is not available here."
+            )
+        training = self._path("files", f"{request.training_file_id}.jsonl")
+        if not training.exists():
+            raise ProviderError(f"The training file {request.training_file_id} was not uploaded.")
+        examples = sum(1 for line in training.read_bytes().splitlines() if line.strip())
+        job_id = "ftjob-local-" + secrets.token_hex(8)
+        record: dict[str, Any] = {
+            "id": job_id,
+            "status": "queued",
+            "base_model": request.base_model,
+            "training_file": request.training_file_id,
+            "suffix": request.suffix[:64],
+            "metadata": dict(request.metadata),
+            "created_at": time.time(),
+            "finished_at": None,
+            "fine_tuned_model": None,
+            "trained_tokens": None,
+            "error": None,
+            "events": [],
+            "checkpoints": [],
+        }
+        _event(record, f"Created fine-tuning job: {job_id}")
+        _event(record, f"Training file has {examples:,} examples; waiting to index them")
+        self._save(record)
+        return _job(record)
+
+    def _save(self, record: dict[str, Any]) -> None:
+        _write_atomically(
+            self._path("jobs", f"{record['id']}.json"), json.dumps(record).encode("utf-8")
+        )
+
+    def _load(self, job_id: str) -> dict[str, Any]:
+        path = self._path("jobs", f"{_safe(job_id)}.json")
+        if not path.exists():
+            raise ProviderError(f"The local provider has no job {job_id}.")
+        loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return loaded
 
     def find_job(self, metadata: Mapping[str, str]) -> Job | None:
-        raise NotImplementedError
+        folder = self.root / "jobs"
+        if not folder.exists():
+            return None
+        for path in sorted(folder.glob("*.json")):
+            record = json.loads(path.read_text(encoding="utf-8"))
+            if all(record["metadata"].get(k) == v for k, v in metadata.items()):
+                return _job(record)
+        return None
 
     def get_job(self, job_id: str) -> Job:
-        raise NotImplementedError
+        record = self._load(job_id)
+        if record["status"] == "queued":
+            self._train(record)
+        return _job(record)
 
-    def list_events(self, job_id: str) -> list[JobEvent]:
-        raise NotImplementedError
+    def _train(self, record: dict[str, Any]) -> None:
+        """The local "fine-tuning": index the training set (TF-IDF) and check the index."""
+        record["status"] = "running"
+        _event(record, "Indexing the training examples")
+        self._save(record)
+        content = self._path("files", f"{record['training_file']}.jsonl").read_bytes()
+        entries = entries_from_jsonl(content)
+        model = f"local:{record['suffix'] or 'model'}:{record['id'][-8:]}"
+        indexed = build_index(self.root, model, entries)
+        examples = len({e.example_line for e in entries})
+        _event(record, f"Indexed {examples:,} examples as {indexed:,} answers")
+        score = self_check(load_index(self.root, model), entries)
+        if score is not None:
+            data = {"step": 1, "self_check_accuracy": round(score, 4)}
+            _event(
+                record,
+                f"Self-check: {score:.0%} of sampled training questions find their own answer",
+                event_type="metrics",
+                data=data,
+            )
+            record["checkpoints"].append(
+                {"id": f"{record['id']}-ckpt-1", "step": 1, "metrics": data, "model": model}
+            )
+        record.update(
+            status="succeeded",
+            fine_tuned_model=model,
+            trained_tokens=sum(
+                tokens.count_text_batch([e.prompt + " " + e.answer for e in entries])
+            ),
+            finished_at=time.time(),
+        )
+        _event(record, f"New model ready: {model}")
+        self._save(record)
+
+    def list_events(self, job_id: str, since_id: str | None = None) -> list[JobEvent]:
+        events = [
+            JobEvent(
+                id=e["id"],
+                created_at=datetime.fromtimestamp(e["created_at"], UTC),
+                level=e["level"],
+                message=e["message"],
+                event_type=e["type"],
+                data=e.get("data"),
+            )
+            for e in self._load(job_id)["events"]
+        ]
+        ids = [e.id for e in events]
+        return events[ids.index(since_id) + 1 :] if since_id in ids else events
 
     def list_checkpoints(self, job_id: str) -> list[Checkpoint]:
-        raise NotImplementedError
+        return [
+            Checkpoint(id=c["id"], step=c["step"], metrics=c["metrics"], model=c.get("model"))
+            for c in self._load(job_id)["checkpoints"]
+        ]
 
     def cancel_job(self, job_id: str) -> Job:
-        raise NotImplementedError
+        record = self._load(job_id)
+        if record["status"] in JOB_FINISHED:
+            raise ProviderError(
+                f"Job {job_id} cannot be cancelled: it has already {record['status']}."
+            )
+        record.update(status="cancelled", finished_at=time.time())
+        _event(record, "Job cancelled")
+        self._save(record)
+        return _job(record)
+
+
+def self_check(
+    index: LoadedIndex | None, entries: Sequence[IndexEntry], sample: int = 200
+) -> float | None:
+    """Share of (a sample of) training questions whose nearest entry is their own example."""
+    if index is None or not entries:
+        return None
+    step = max(1, len(entries) // sample)
+    chosen = entries[::step][:sample]
+    hits = 0
+    for entry in chosen:
+        match = index.best_match(entry.prompt)
+        hits += match is not None and match.example_line == entry.example_line
+    return hits / len(chosen)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:200]
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    partial.write_bytes(content)
+    partial.replace(path)
+
+
+def _event(
+    record: dict[str, Any],
+    message: str,
+    *,
+    level: str = "info",
+    event_type: str = "message",
+    data: dict[str, Any] | None = None,
+) -> None:
+    record["events"].append(
+        {
+            "id": f"{record['id']}-ev-{len(record['events']) + 1}",
+            "created_at": time.time(),
+            "level": level,
+            "message": message,
+            "type": event_type,
+            "data": data,
+        }
+    )
+
+
+def _job(record: dict[str, Any]) -> Job:
+    def when(value: float | None) -> datetime | None:
+        return datetime.fromtimestamp(value, UTC) if value else None
+
+    return Job(
+        id=record["id"],
+        status=record["status"],
+        base_model=record["base_model"],
+        fine_tuned_model=record["fine_tuned_model"],
+        trained_tokens=record["trained_tokens"],
+        error=record["error"],
+        metadata=record["metadata"],
+        created_at=when(record["created_at"]),
+        finished_at=when(record["finished_at"]),
+        n_epochs=1,
+    )

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import date
-from typing import cast
+from datetime import UTC, date, datetime
+from typing import Any, cast
 
 import openai
+from openai import omit
 from openai.types.chat import ChatCompletionMessageParam
+from openai.types.fine_tuning import FineTuningJob, job_create_params
 
 from core.errors import (
     FineTuningUnavailable,
@@ -36,9 +38,14 @@ from core.providers.base import (
 # Models whose names start with these can be fine-tuned (the rest are listed for chat).
 FINE_TUNABLE_PREFIXES = ("gpt-4o-mini", "gpt-4o-2024", "gpt-4.1", "gpt-3.5-turbo")
 DEFAULT_TIMEOUT = 30.0
+SUFFIX_MAX = 64
+# Reads may be retried by the SDK (it honours Retry-After); job creation never is.
+READ_RETRIES = 2
 
 
-def _is_fine_tuning_unavailable(message: str) -> bool:
+def _is_fine_tuning_unavailable(message: str, code: str | None = None) -> bool:
+    if code == "model_not_available":
+        return True
     text = message.lower()
     return ("fine-tun" in text or "fine_tun" in text) and (
         "not available" in text or "no longer" in text or "not supported" in text
@@ -81,7 +88,7 @@ def translate_errors(action: str, key_env: str | None = None) -> Iterator[None]:
             f"OpenAI does not know the model asked for ({action}): {exc.message}"
         ) from exc
     except openai.APIStatusError as exc:
-        if _is_fine_tuning_unavailable(exc.message):
+        if _is_fine_tuning_unavailable(exc.message, getattr(exc, "code", None)):
             raise FineTuningUnavailable(
                 "Fine-tuning is not available to this account or model at OpenAI "
                 f"({exc.message}). OpenAI is winding down self-serve fine-tuning; export the "
@@ -94,6 +101,8 @@ def translate_errors(action: str, key_env: str | None = None) -> Iterator[None]:
 
 class OpenAIProvider:
     kind = "openai"
+    poll_seconds = 10.0
+    max_poll_seconds = 120.0
 
     def __init__(
         self,
@@ -114,10 +123,11 @@ class OpenAIProvider:
         self.client = openai.OpenAI(
             api_key=api_key, base_url=base_url or None, timeout=timeout, max_retries=0
         )
+        self.reading = self.client.with_options(max_retries=READ_RETRIES)
 
     def list_base_models(self) -> list[BaseModel]:
         with translate_errors("list the models", self.key_env):
-            models = list(self.client.models.list())
+            models = list(self.reading.models.list())
         result = []
         for model in models:
             shutdown = getattr(model, "shutdown_date", None)
@@ -151,24 +161,112 @@ class OpenAIProvider:
                     yield ChatDelta(chunk.choices[0].delta.content)
         yield ChatDelta("", meta={"provider": "openai", "model": model})
 
-    # Fine-tuning jobs: completed by the compilation engine (issue 6).
+    # Fine-tuning jobs --------------------------------------------------------------------
+
     def upload_training_file(self, filename: str, content: bytes) -> str:
-        raise NotImplementedError
+        with translate_errors("upload the training file", self.key_env):
+            uploaded = self.reading.files.create(file=(filename, content), purpose="fine-tune")
+        return uploaded.id
 
     def create_job(self, request: JobRequest) -> Job:
-        raise NotImplementedError
+        # Never retried here (self.client has max_retries=0): the API takes no idempotency
+        # key, so a retry after a lost answer could start a second, paid job. The caller
+        # looks the job up by its metadata instead.
+        hyper = request.hyperparameters
+        hyperparameters: dict[str, Any] = {
+            "n_epochs": hyper.n_epochs if hyper.n_epochs is not None else "auto",
+            "batch_size": hyper.batch_size if hyper.batch_size is not None else "auto",
+            "learning_rate_multiplier": hyper.learning_rate_multiplier
+            if hyper.learning_rate_multiplier is not None
+            else "auto",
+        }
+        method = cast(
+            "job_create_params.Method",
+            {"type": "supervised", "supervised": {"hyperparameters": hyperparameters}},
+        )
+        with translate_errors("start the fine-tuning job", self.key_env):
+            job = self.client.fine_tuning.jobs.create(
+                model=request.base_model,
+                training_file=request.training_file_id,
+                validation_file=request.validation_file_id or omit,
+                suffix=request.suffix[:SUFFIX_MAX] or omit,
+                metadata=dict(request.metadata),
+                method=method,
+            )
+        return _job(job)
 
     def find_job(self, metadata: Mapping[str, str]) -> Job | None:
-        raise NotImplementedError
+        with translate_errors("look for the fine-tuning job", self.key_env):
+            page = self.reading.fine_tuning.jobs.list(metadata=dict(metadata), limit=10)
+            for job in page:
+                if all((job.metadata or {}).get(k) == v for k, v in metadata.items()):
+                    return _job(job)
+        return None
 
     def get_job(self, job_id: str) -> Job:
-        raise NotImplementedError
+        with translate_errors("read the fine-tuning job", self.key_env):
+            return _job(self.reading.fine_tuning.jobs.retrieve(job_id))
 
-    def list_events(self, job_id: str) -> list[JobEvent]:
-        raise NotImplementedError
+    def list_events(self, job_id: str, since_id: str | None = None) -> list[JobEvent]:
+        newest_first: list[JobEvent] = []
+        with translate_errors("read the job's events", self.key_env):
+            # Newest first, page by page, until the newest event already known.
+            for event in self.reading.fine_tuning.jobs.list_events(job_id, limit=100):
+                if event.id == since_id:
+                    break
+                newest_first.append(
+                    JobEvent(
+                        id=event.id,
+                        created_at=_time(event.created_at) or datetime.now(UTC),
+                        level=event.level,
+                        message=event.message,
+                        event_type=event.type or "message",
+                        data=cast("Mapping[str, Any] | None", event.data) or None,
+                    )
+                )
+        return newest_first[::-1]
 
     def list_checkpoints(self, job_id: str) -> list[Checkpoint]:
-        raise NotImplementedError
+        result: list[Checkpoint] = []
+        with translate_errors("read the job's checkpoints", self.key_env):
+            for item in self.reading.fine_tuning.jobs.checkpoints.list(job_id, limit=100):
+                metrics = {
+                    k: float(v) for k, v in item.metrics.model_dump().items() if v is not None
+                }
+                result.append(
+                    Checkpoint(
+                        id=item.id,
+                        step=item.step_number,
+                        metrics=metrics,
+                        created_at=_time(item.created_at),
+                        model=item.fine_tuned_model_checkpoint,
+                    )
+                )
+        return sorted(result, key=lambda c: c.step)
 
     def cancel_job(self, job_id: str) -> Job:
-        raise NotImplementedError
+        with translate_errors("cancel the fine-tuning job", self.key_env):
+            return _job(self.reading.fine_tuning.jobs.cancel(job_id))
+
+
+def _time(seconds: int | None) -> datetime | None:
+    return datetime.fromtimestamp(seconds, UTC) if seconds else None
+
+
+def _job(job: FineTuningJob) -> Job:
+    hyper = job.hyperparameters
+    epochs = hyper.n_epochs if hyper is not None else None
+    return Job(
+        id=job.id,
+        status=job.status,
+        base_model=job.model,
+        fine_tuned_model=job.fine_tuned_model,
+        trained_tokens=job.trained_tokens,
+        error=job.error.message if job.error else None,
+        error_code=job.error.code if job.error else None,
+        estimated_finish=_time(job.estimated_finish),
+        metadata=dict(job.metadata or {}),
+        created_at=_time(job.created_at),
+        finished_at=_time(job.finished_at),
+        n_epochs=epochs if isinstance(epochs, int) else None,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from core import config
@@ -29,10 +30,11 @@ def key_is_present(settings: ConnectionSettings) -> bool:
 def provider_for(settings: ConnectionSettings) -> Provider:
     # Imported here: the SDK and scikit-learn are slow to import and often not needed.
     from core.providers.local import LocalProvider
-    from core.providers.openai_provider import OpenAIProvider
+    from core.providers.openai_provider import DEFAULT_TIMEOUT, OpenAIProvider
 
     if settings.provider_type == ProviderType.LOCAL:
         return LocalProvider()
     key_env = settings.api_key_env or DEFAULT_KEY_ENV
     base_url = settings.base_url or config.secret("OPENAI_BASE_URL")
-    return OpenAIProvider(config.secret(key_env), base_url, key_env=key_env)
+    timeout = float(os.environ.get("ARBITER_OPENAI_TIMEOUT") or DEFAULT_TIMEOUT)
+    return OpenAIProvider(config.secret(key_env), base_url, key_env=key_env, timeout=timeout)
