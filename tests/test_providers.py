@@ -31,7 +31,10 @@ def _training(n: int = 12) -> bytes:
                 "messages": [
                     {"role": "system", "content": "You are Northwind's arbiter."},
                     {"role": "user", "content": f"How many days does delivery {i + 10} take?"},
-                    {"role": "assistant", "content": f"Delivery {i + 10} takes {i + 1} working days."},
+                    {
+                        "role": "assistant",
+                        "content": f"Delivery {i + 10} takes {i + 1} working days.",
+                    },
                 ]
             }
         )
