@@ -31,6 +31,7 @@ from core.services._common import (
     record_audit,
     snapshot,
 )
+from core.services._training_data import pending_changes
 from core.training.hierarchy import (
     ModelNode,
     Relation,
@@ -134,6 +135,9 @@ class ModelSummary:
     ready_conversations: int
     last_compilation_status: str | None
     is_default: bool
+    # Arbiters: whether anything changed since the active version was built (None for
+    # assistants, which are not compiled).
+    changes_pending: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -353,6 +357,7 @@ def list_models(uow: UnitOfWork, actor: Actor) -> list[ModelSummary]:
             )
             for m in models.values()
         }
+        pending = pending_changes(session)
         result = []
         for model_id, depth in tree_order(nodes):
             m = models[model_id]
@@ -375,6 +380,7 @@ def list_models(uow: UnitOfWork, actor: Actor) -> list[ModelSummary]:
                     ready_conversations=ready.get(m.id, 0),
                     last_compilation_status=last_status.get(m.id),
                     is_default=m.is_default,
+                    changes_pending=pending.get(m.id),
                 )
             )
         return result

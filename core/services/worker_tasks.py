@@ -4,8 +4,9 @@ Each engine that needs background work registers a task here."""
 
 from __future__ import annotations
 
-from core.services import deprecation, notifications
+from core.services import compilation_engine, deprecation, notifications
 from core.worker import register_task
 
+register_task(compilation_engine.run_next)
 register_task(notifications.budget_check_task)
 register_task(deprecation.refresh_shutdown_dates_task)

@@ -314,8 +314,11 @@ def validate(
     base_model: str | None = None,
     token_limit: int | None = None,
     broken_lines: Iterable[tuple[int, str]] = (),
+    allow_empty: bool = False,
 ) -> Report:
-    """Check a training set; also counts the tokens of every example."""
+    """Check a training set; also counts the tokens of every example. ``allow_empty``: no
+    examples at all is fine (a model without training data gets a configuration-only
+    version)."""
     limit = token_limit or example_token_limit(base_model)
     report = Report(example_count=len(examples), example_tokens=[], token_limit=limit)
     for line, message in broken_lines:
@@ -347,7 +350,9 @@ def validate(
                 "example",
             )
     total = len(examples)
-    if total < MIN_EXAMPLES:
+    if total == 0 and allow_empty:
+        pass
+    elif total < MIN_EXAMPLES:
         report.add(
             Finding(
                 "error",
