@@ -68,6 +68,10 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     print(f"{path}, readable only by you):")
     for account in accounts:
         print(f"  {account.role.value:<8} {account.email:<32} {account.password}")
+    if not args.no_compile:
+        print("Compiling the demo arbiters with the local provider …")
+        for line in demo.compile_arbiters(uow):
+            print(f"  {line}")
     return 0
 
 
@@ -256,6 +260,84 @@ def cmd_export_qas(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("compile")
+def cmd_compile(args: argparse.Namespace) -> int:
+    from core.services import compilations
+
+    uow = _uow()
+    model = ai_models.get_model_by_name(uow, CLI_ACTOR, args.model)
+    if args.dry_run:
+        preflight = compilations.preflight(uow, CLI_ACTOR, model.id)
+        _print_preflight(preflight)
+        return 1 if preflight.errors or preflight.refusal else 0
+    queued = compilations.request_compilation(
+        uow, CLI_ACTOR, model.id, force=args.force, override_budget=args.override_budget
+    )
+    print(f"Compilation #{queued.id} of {model.name} queued.")
+    if not args.wait:
+        print("A worker runs it (the app's embedded worker or python -m core.worker).")
+        return 0
+    return _follow(queued.id)
+
+
+def _follow(compilation_id: int) -> int:
+    """Work on the compilation here (other workers may share it) and print its progress."""
+    import time
+
+    from core.services import compilation_engine, compilations
+    from core.worker import worker_id
+
+    name = f"cli:{worker_id()}"
+    seen = 0
+    while True:
+        ran = compilation_engine.run_next(_uow(), name, compilation_id=compilation_id)
+        for event in compilations.compilation_events(_uow(), CLI_ACTOR, compilation_id, seen):
+            seen = event.id
+            print(f"{event.created_at:%H:%M:%S}  {event.message}")
+        view = compilations.get_compilation(_uow(), CLI_ACTOR, compilation_id)
+        if view.finished:
+            print(f"Compilation #{view.id}: {view.status.value}.")
+            return 0 if view.status.value in ("succeeded", "skipped") else 1
+        if not ran:
+            time.sleep(0.2)
+
+
+def _print_preflight(p: object) -> None:
+    from core.services.compilations import Preflight
+
+    assert isinstance(p, Preflight)
+    print(f"Pre-flight of {p.model_name} ({p.sources}), base model {p.base_model or '-'}")
+    print(f"  examples      {p.example_count:,} ({p.duplicates_removed:,} duplicates kept once)")
+    print(f"  tokens        {p.total_tokens:,}")
+    print(f"  estimate      {p.estimate.describe()}")
+    print(f"  budget        {p.budget.describe()}")
+    print(f"  changes       {p.diff.describe() if p.diff else 'no active version to compare'}")
+    if p.config_changed:
+        print("                configuration changed")
+    print(f"  findings      {p.errors:,} errors, {p.warnings:,} warnings")
+    for finding in p.findings[:50]:
+        print(f"    {finding}")
+    if len(p.findings) > 50:
+        print(f"    … and {p.errors + p.warnings - 50:,} more")
+    print(f"  outcome       {p.outcome}")
+
+
+@command("export-training-set")
+def cmd_export_training_set(args: argparse.Namespace) -> int:
+    from core.services import compilations
+
+    uow = _uow()
+    model = ai_models.get_model_by_name(uow, CLI_ACTOR, args.model)
+    content = compilations.export_training_set(uow, CLI_ACTOR, model.id)
+    if args.file == "-":
+        sys.stdout.buffer.write(content)
+        return 0
+    Path(args.file).write_bytes(content)
+    lines = content.count(b"\n")
+    print(f"Wrote {lines:,} examples of {model.name} to {args.file} (chat JSONL).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m core",
@@ -267,6 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("seed-demo", help="fill an empty database with the demo company")
     p.add_argument(
         "--if-empty", action="store_true", help="do nothing (and succeed) if data exists"
+    )
+    p.add_argument(
+        "--no-compile", action="store_true", help="do not compile the demo arbiters afterwards"
     )
     p = sub.add_parser("create-user", help="add a user account")
     p.add_argument("email")
@@ -319,6 +404,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="where to write (.csv, .xlsx or .jsonl)")
     p.add_argument("--format", choices=["csv", "xlsx", "jsonl"], help="default: from the file name")
     p.add_argument("--active-only", action="store_true", help="leave out deactivated Q&As")
+    p = sub.add_parser("compile", help="compile a model (or only check it with --dry-run)")
+    p.add_argument("model", help="model name")
+    p.add_argument("--dry-run", action="store_true", help="pre-flight only: start nothing")
+    p.add_argument("--wait", action="store_true", help="run it here and print its progress")
+    p.add_argument("--force", action="store_true", help="compile even if nothing changed")
+    p.add_argument(
+        "--override-budget", action="store_true", help="compile even past the monthly budget"
+    )
+    p = sub.add_parser(
+        "export-training-set", help="write a model's training set as provider-neutral JSONL"
+    )
+    p.add_argument("model", help="model name")
+    p.add_argument("file", help="the file to write (- for standard output)")
     return parser
 
 

@@ -225,3 +225,30 @@ def _seed_transcripts(
         "support-desk-export.jsonl",
         demo_content.TRANSCRIPTS_JSONL.encode("utf-8"),
     )
+
+
+def compile_arbiters(uow: UnitOfWork) -> list[str]:
+    """Compile every demo arbiter with the local provider, here and now (the worker's own
+    steps, run until nothing is left), so that a first start has versions to chat with."""
+    from core.services import compilation_engine, compilations
+
+    actor = Actor.system("seed-demo")
+    with uow:
+        arbiters = list(
+            uow.session.execute(
+                select(AIModel.id, AIModel.name)
+                .where(AIModel.kind == ModelKind.ARBITER)
+                .order_by(AIModel.id)
+            )
+        )
+    queued = [
+        (name, compilations.request_compilation(uow, actor, model_id).id)
+        for model_id, name in arbiters
+    ]
+    compilation_engine.drain(uow, "seed-demo", idle_timeout=30)
+    lines = []
+    for name, compilation_id in queued:
+        done = compilations.get_compilation(uow, actor, compilation_id)
+        outcome = done.reason or done.error or done.status.value
+        lines.append(f"{name}: {done.status.value}. {outcome}")
+    return lines

@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -68,10 +69,16 @@ class Worker:
                 log.exception("worker task %s failed", getattr(task, "__name__", task))
         return busy
 
-    def run_forever(self) -> None:
+    def run_forever(self, exit_when_idle: float | None = None) -> None:
+        """Work until stopped (or, with ``exit_when_idle``, until idle that many seconds)."""
         log.info("worker %s started", self.name)
+        last_busy = time.monotonic()
         while not self._stop.is_set():
-            if not self.run_once():
+            if self.run_once():
+                last_busy = time.monotonic()
+            elif exit_when_idle is not None and time.monotonic() - last_busy >= exit_when_idle:
+                break
+            else:
                 self._stop.wait(self.idle_seconds)
         log.info("worker %s stopped", self.name)
 
@@ -101,6 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.worker", description=__doc__)
     parser.add_argument("--once", action="store_true", help="do one round of work, then exit")
     parser.add_argument("--idle", type=float, default=1.0, help="seconds to wait when idle")
+    parser.add_argument(
+        "--exit-when-idle",
+        type=float,
+        metavar="SECONDS",
+        help="exit once no work was found for this long (batch runs, benchmarks)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -114,9 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.once:
         worker.run_once()
         return 0
-    worker.run_forever()
+    worker.run_forever(args.exit_when_idle)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the canonical module, not this ``__main__`` copy: tasks register themselves in
+    # ``core.worker.TASKS``, which would otherwise be a different list from this one.
+    from core import worker as canonical
+
+    raise SystemExit(canonical.main())

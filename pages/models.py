@@ -12,7 +12,7 @@ from core.permissions import Permission
 from core.services import ai_models, connections
 from core.services.ai_models import ModelDetail, ModelInput
 from core.training.text import RECOMMENDED_SYSTEM_SENTENCES, sentence_count, system_message_advice
-from ui import context, retirement
+from ui import compile_panel, context, retirement, versions_panel
 from ui.errors import attempt, errors_shown
 
 actor = context.actor()
@@ -48,6 +48,7 @@ if summaries:
                 "Validation Q&As": m.validation_qas,
                 "Ready conversations": m.ready_conversations,
                 "Last compilation": m.last_compilation_status or "never",
+                "Changes pending": {True: "yes", False: "no", None: "—"}[m.changes_pending],
             }
             for m in summaries
         ]
@@ -276,8 +277,15 @@ if model.row_version != seen_version:
         st.session_state[seen_key] = model.row_version
         st.rerun()
 
-settings_tab, system_tab, preview_tab, *admin_tabs = st.tabs(
-    ["Settings", "System message", "Training set", *(["Delete"] if can_manage else [])]
+settings_tab, system_tab, preview_tab, compile_tab, versions_tab, *admin_tabs = st.tabs(
+    [
+        "Settings",
+        "System message",
+        "Training set",
+        "Compile",
+        "Versions",
+        *(["Delete"] if can_manage else []),
+    ]
 )
 
 with settings_tab:
@@ -367,6 +375,12 @@ with preview_tab:
         st.dataframe(preview, hide_index=True, width="stretch")
     if model.kind == ModelKind.ASSISTANT:
         st.caption("Assistants are not fine-tuned; this data would only be used by arbiters.")
+
+with compile_tab:
+    compile_panel.render(model, actor)
+
+with versions_tab:
+    versions_panel.render(model, actor)
 
 if admin_tabs:
     with admin_tabs[0]:

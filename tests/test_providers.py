@@ -160,11 +160,14 @@ def test_openai_timeout_is_provider_unavailable(server: FakeOpenAI) -> None:
         provider.find_job({"compilation_id": "1"})
 
 
-def test_openai_reads_are_retried_by_the_sdk(
+def test_openai_job_reads_are_retried_by_the_sdk(
     server: FakeOpenAI, openai_provider: OpenAIProvider
 ) -> None:
-    server.add_fault("GET", r"/models", Fault.server_error(503))
-    assert openai_provider.list_base_models()
+    file_id = openai_provider.upload_training_file("t.jsonl", _training())
+    job = openai_provider.create_job(_request(file_id, "gpt-4o-mini-2024-07-18"))
+    server.add_fault("GET", r"/fine_tuning/jobs/[^/]+", Fault.server_error(503))
+    assert openai_provider.get_job(job.id).id == job.id
+    assert server.pending_faults == 0
 
 
 def test_openai_without_key_says_which_variable() -> None:

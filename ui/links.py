@@ -7,6 +7,8 @@ from urllib.parse import parse_qsl, urlsplit
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from core.training.builder import SourceRef
+
 
 def split_link(link: str) -> tuple[str, dict[str, str]]:
     parts = urlsplit(link)
@@ -24,3 +26,13 @@ def page_link(link: str | None, label: str, *, icon: str | None = None) -> None:
         st.page_link(path, label=label, icon=icon, query_params=params or None)
     except (StreamlitAPIException, KeyError, ValueError):
         st.markdown(label)
+
+
+def record_url(ref: SourceRef) -> str | None:
+    """A relative URL of the page that shows a training record (for link columns of
+    tables), or None for a line of a file."""
+    if ref.kind == "qa":
+        return f"qas?model={ref.model_id}&qa={ref.record_id}"
+    if ref.kind == "conversation":
+        return f"conversations?model={ref.model_id}&conversation={ref.record_id}"
+    return None

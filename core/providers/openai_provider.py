@@ -127,7 +127,7 @@ class OpenAIProvider:
 
     def list_base_models(self) -> list[BaseModel]:
         with translate_errors("list the models", self.key_env):
-            models = list(self.reading.models.list())
+            models = list(self.client.models.list())
         result = []
         for model in models:
             shutdown = getattr(model, "shutdown_date", None)

@@ -368,7 +368,12 @@ class _Step:
             compilation = self._load()
             compilation.status = CompilationStatus.VALIDATING
             compilation.started_at = compilation.started_at or utcnow()
-            log(self.uow.session, compilation, "Building and validating the training set")
+            log(
+                self.uow.session,
+                compilation,
+                "Building and validating the training set",
+                data_={"worker": self.worker},
+            )
             self.uow.commit()
             model_id = compilation.model_id
         found = analyse(self.uow, model_id)
@@ -539,6 +544,7 @@ class _Step:
             compilation.provider_status = "creating"
             self.stats(compilation, create_attempted_at=utcnow().timestamp())
             self.uow.commit()
+        how = "Started the fine-tuning job"
         try:
             job = provider.create_job(request)
         except ProviderRateLimited as exc:
@@ -552,10 +558,11 @@ class _Step:
             if found is None:
                 self.provider_trouble(exc)
             job = found
+            how = f"{exc.message} The job was created all the same; found it by its metadata"
         except ProviderError as exc:
             self.end(CompilationStatus.FAILED, error=exc.message)
         with self.uow:
-            self._started(self._load(), job.id, job.status, "Started the fine-tuning job")
+            self._started(self._load(), job.id, job.status, how)
 
     @staticmethod
     def _find_quietly(provider: Provider, metadata: dict[str, str]) -> Job | None:
@@ -779,6 +786,7 @@ class _Step:
                 f"than the active v{previous.number}'s {previous.validation_score:.3f}. An "
                 "admin can activate it on the Versions tab."
             )
+            self.stats(compilation, held_back=True)
             notify_role(session, [Role.ADMIN.value], "compilation", reason, model_link(model.id))
         else:
             activate(session, model, version, previous)

@@ -202,21 +202,31 @@ def request_compilation(
         if refused:
             raise ValidationFailed(refused, [Problem("model", refused)])
         _refuse_if_running(session, model)
-        connection = inputs.connection
-        if (
-            connection is not None
-            and connection.monthly_budget is not None
-            and connection.price_per_million_tokens > 0
-            and not override_budget
-        ):
-            found = analyse(uow, model.id)
-            if found.budget.would_exceed and not (found.unchanged and not force):
-                message = (
-                    f"Compiling {model.name} would pass the monthly budget of the connection "
-                    f"{connection.name}: {found.budget.describe()}. An admin may override it."
+    connection = inputs.connection
+    if (
+        connection is not None
+        and connection.monthly_budget is not None
+        and connection.price_per_million_tokens > 0
+        and not override_budget
+    ):
+        # Priced outside the transaction that queues: no lock is held while it runs.
+        found = analyse(uow, model_id)
+        if found.budget.would_exceed and not (found.unchanged and not force):
+            message = (
+                f"Compiling {inputs.model_name} would pass the monthly budget of the "
+                f"connection {connection.name}: {found.budget.describe()}. An admin may "
+                "override it."
+            )
+            with uow:
+                notify_role(
+                    uow.session, [Role.ADMIN.value], "budget", message, model_link(model_id)
                 )
-                _notify_budget(uow, model, message)
-                raise BudgetExceeded(message)
+                uow.commit()
+            raise BudgetExceeded(message)
+    with uow:
+        session = uow.session
+        model = get_or_404(session, AIModel, model_id, "Model")
+        _refuse_if_running(session, model)
         compilation = Compilation(
             model_id=model.id,
             requested_by_id=actor.user_id,
@@ -253,14 +263,6 @@ def _refuse_if_running(session: Session, model: AIModel) -> None:
             f"A compilation of {model.name} is already running (#{running.id}, "
             f"{running.status.value}); wait for it to finish or cancel it."
         )
-
-
-def _notify_budget(uow: UnitOfWork, model: AIModel, message: str) -> None:
-    # Its own transaction: the refusal itself writes nothing.
-    other = UnitOfWork(uow.factory)
-    with other:
-        notify_role(other.session, [Role.ADMIN.value], "budget", message, model_link(model.id))
-        other.commit()
 
 
 @requires(Permission.COMPILE)

@@ -34,7 +34,7 @@ class VersionView:
     created_at: datetime
     is_active: bool
     is_pinned: bool
-    # Newer than the active version and never activated: held back by the activation gate.
+    # Held back by the activation gate and not activated since.
     held_back: bool
 
 
@@ -53,12 +53,12 @@ class AnsweringVersion:
 
 def _views(uow: UnitOfWork, model: AIModel) -> list[VersionView]:
     rows = uow.session.execute(
-        select(ModelVersion, Compilation.example_count)
+        select(ModelVersion, Compilation.example_count, Compilation.dataset_stats)
         .outerjoin(Compilation, Compilation.id == ModelVersion.compilation_id)
         .where(ModelVersion.model_id == model.id)
         .order_by(ModelVersion.number.desc())
     ).all()
-    active = next((v for v, _ in rows if v.id == model.active_version_id), None)
+    active = next((v for v, _, _ in rows if v.id == model.active_version_id), None)
     return [
         VersionView(
             id=v.id,
@@ -74,9 +74,11 @@ def _views(uow: UnitOfWork, model: AIModel) -> list[VersionView]:
             created_at=v.created_at,
             is_active=v.id == model.active_version_id,
             is_pinned=v.id == model.pinned_version_id,
-            held_back=active is not None and v.number > active.number,
+            held_back=bool((stats or {}).get("held_back"))
+            and v.id != model.active_version_id
+            and (active is None or v.number > active.number),
         )
-        for v, examples in rows
+        for v, examples, stats in rows
     ]
 
 
@@ -109,6 +111,9 @@ def _switch(
         previous = session.get(ModelVersion, model.active_version_id or 0)
         before = {"active_version": previous.number if previous else None}
         activate(session, model, version, previous)
+        compilation = session.get(Compilation, version.compilation_id or 0)
+        if compilation is not None and (compilation.dataset_stats or {}).get("held_back"):
+            compilation.dataset_stats = {**(compilation.dataset_stats or {}), "held_back": False}
         verb = "rolled back" if action == "rollback" else "activated"
         summary = f"{verb} {model.name} to v{version.number}" + (
             f" (from v{previous.number})" if previous else ""

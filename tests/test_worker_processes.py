@@ -1,0 +1,253 @@
+"""Real worker processes (``python -m core.worker``): one killed with SIGKILL mid-way is
+taken over after its lease and the compilation finishes with one job at the provider;
+four processes on PostgreSQL drain a queue of compilations, each exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+from sqlalchemy import select
+
+from core import db
+from core.domain import CompilationStatus, Role
+from core.models import Compilation, CompilationEvent, ModelVersion
+from core.permissions import Actor
+from core.services import compilations
+from core.uow import UnitOfWork
+from tests.compile_helpers import (
+    OPENAI_KEY_ENV,
+    Uows,
+    add_qas,
+    count,
+    local_connection,
+    make_model,
+    openai_connection,
+)
+from tests.conftest import make_user
+from tests.openai_server import FakeOpenAI, Fault
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Workers:
+    def __init__(self, db_url: str, data_dir: Path, **env: str) -> None:
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": db_url,
+            "ARBITER_DATA_DIR": str(data_dir),
+            "ARBITER_LEASE_SECONDS": "2",
+            "ARBITER_POLL_SECONDS": "0.05",
+            "ARBITER_RETRY_SECONDS": "0.1",
+            "ARBITER_JOB_DOUBT_SECONDS": "6",
+            **env,
+        }
+        self.log_dir = data_dir
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.logs: list[BinaryIO] = []
+
+    def start(self, *args: str) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"worker-{len(self.processes)}.log").open("wb")
+        self.logs.append(log)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "core.worker", "--idle", "0.05", *args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.processes.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for log in self.logs:
+            log.close()
+
+
+@pytest.fixture
+def workers_for(tmp_path: Path) -> Iterator[Callable[..., Workers]]:
+    made: list[Workers] = []
+
+    def make(db_url: str, **env: str) -> Workers:
+        made.append(Workers(db_url, tmp_path, **env))
+        return made[-1]
+
+    yield make
+    for workers in made:
+        workers.stop_all()
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _state(new_uow: Uows, compilation_id: int) -> Compilation:
+    uow = new_uow()
+    with uow:
+        found = uow.session.get(Compilation, compilation_id)
+        assert found is not None
+        uow.session.expunge(found)
+        return found
+
+
+def _jobs_of(server: FakeOpenAI, compilation_id: int) -> int:
+    with server.lock:
+        return sum(
+            1
+            for job in server.jobs.values()
+            if (job["metadata"] or {}).get("compilation_id") == str(compilation_id)
+        )
+
+
+@pytest.fixture
+def openai_model(
+    new_uow: Uows, admin: Actor, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[FakeOpenAI, int]]:
+    with FakeOpenAI(auto_advance=False) as server:
+        monkeypatch.setenv(OPENAI_KEY_ENV, server.api_key)
+        conn = openai_connection(new_uow, admin, server.base_url)
+        model_id = make_model(new_uow, admin, "Support", connection_id=conn)
+        add_qas(new_uow, model_id)
+        yield server, model_id
+
+
+def test_a_worker_killed_while_training_is_taken_over_with_one_job(
+    db_url: str,
+    new_uow: Uows,
+    trainer: Actor,
+    openai_model: tuple[FakeOpenAI, int],
+    workers_for: Callable[..., Workers],
+) -> None:
+    server, model_id = openai_model
+    workers = workers_for(db_url, **{OPENAI_KEY_ENV: server.api_key})
+    requested = compilations.request_compilation(new_uow(), trainer, model_id)
+    first = workers.start()
+    wait_for(
+        lambda: _state(new_uow, requested.id).status == CompilationStatus.TRAINING,
+        "the job to be started",
+    )
+    job_id = _state(new_uow, requested.id).provider_job_id
+    assert job_id is not None
+    server.advance(job_id, 3)  # running: the worker follows it, with events
+    wait_for(
+        lambda: count(new_uow, CompilationEvent, compilation_id=requested.id) > 8,
+        "the worker to store the job's events",
+    )
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    server.advance(job_id, 10)  # the provider finishes while no worker runs
+    workers.start()
+    wait_for(
+        lambda: _state(new_uow, requested.id).status == CompilationStatus.SUCCEEDED,
+        "the second worker to finish the compilation",
+    )
+    assert _jobs_of(server, requested.id) == 1
+    done = compilations.get_compilation(new_uow(), trainer, requested.id)
+    assert done.version_number == 1 and done.version_active
+    assert done.provider_model and done.provider_model.startswith("ft:")
+
+
+def test_a_worker_killed_while_creating_the_job_never_creates_a_second(
+    db_url: str,
+    new_uow: Uows,
+    trainer: Actor,
+    openai_model: tuple[FakeOpenAI, int],
+    workers_for: Callable[..., Workers],
+) -> None:
+    server, model_id = openai_model
+    server.auto_advance = True
+    # The job creation hangs at the provider, which creates the job after 3 s anyway.
+    server.add_fault("POST", r"/fine_tuning/jobs", Fault.timeout(3.0, then_process=True))
+    workers = workers_for(db_url, **{OPENAI_KEY_ENV: server.api_key})
+    requested = compilations.request_compilation(new_uow(), trainer, model_id)
+    first = workers.start()
+    wait_for(
+        lambda: _state(new_uow, requested.id).provider_status == "creating",
+        "the job creation to start",
+    )
+    time.sleep(0.5)  # the request is in flight
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    workers.start()
+    wait_for(
+        lambda: _state(new_uow, requested.id).status == CompilationStatus.SUCCEEDED,
+        "the second worker to finish the compilation",
+    )
+    assert _jobs_of(server, requested.id) == 1
+    assert "Found the job created earlier" in _state(new_uow, requested.id).build_log
+
+
+@pytest.mark.postgres
+def test_four_worker_processes_drain_the_queue_each_compilation_once(
+    pg_url: str,
+    tmp_path: Path,
+    workers_for: Callable[..., Workers],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ARBITER_DATA_DIR", str(tmp_path))
+    engine = db.make_engine(pg_url)
+    factory = db.session_factory(engine)
+
+    def new_uow() -> UnitOfWork:
+        return UnitOfWork(factory)
+
+    admin = make_user(new_uow(), "admin@corp.example", Role.ADMIN)
+    trainer = make_user(new_uow(), "trainer@corp.example", Role.TRAINER)
+
+    conn = local_connection(new_uow, admin)
+    ids = []
+    for n in range(16):
+        model_id = make_model(new_uow, admin, f"Department {n}", connection_id=conn)
+        add_qas(
+            new_uow,
+            model_id,
+            [
+                (f"Question {k} of department {n}?", f"Answer {k} for department {n}.")
+                for k in range(12)
+            ],
+        )
+        ids.append(compilations.request_compilation(new_uow(), trainer, model_id).id)
+    workers = workers_for(pg_url)
+    processes = [workers.start("--exit-when-idle", "4") for _ in range(4)]
+    for process in processes:
+        assert process.wait(timeout=240) == 0
+    uow = new_uow()
+    with uow:
+        statuses = list(
+            uow.session.scalars(select(Compilation.status).where(Compilation.id.in_(ids)))
+        )
+        assert statuses == [CompilationStatus.SUCCEEDED] * len(ids)
+        versions = [v for v in uow.session.scalars(select(ModelVersion.compilation_id)) if v]
+        assert sorted(versions) == sorted(ids)
+        starts = list(
+            uow.session.scalars(
+                select(CompilationEvent.compilation_id).where(
+                    CompilationEvent.message == "Building and validating the training set"
+                )
+            )
+        )
+        assert sorted(starts) == sorted(ids)  # each one prepared exactly once
+    engine.dispose()
+    jobs = list((tmp_path / "local-provider" / "jobs").glob("*.json"))
+    assert len(jobs) == len(ids)  # one provider job per compilation

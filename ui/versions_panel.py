@@ -1,0 +1,111 @@
+"""The Versions tab of the Models page: every version with its compilation, provider model,
+training-set hash and validation score; admins roll back or activate one, with a reason."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.permissions import Actor, Permission
+from core.services import versions
+from core.services.ai_models import ModelDetail
+from core.services.versions import VersionView
+from ui import context
+from ui.errors import attempt, errors_shown
+
+
+def render(model: ModelDetail, actor: Actor) -> None:
+    listed = attempt(lambda: versions.list_versions(context.uow(), actor, model.id))
+    if not listed:
+        st.info("No versions yet: the first successful compilation creates v1.")
+        return
+    answering = attempt(lambda: versions.answering_version(context.uow(), actor, model.id))
+    if answering is not None:
+        how = "pinned" if answering.pinned else "active"
+        st.caption(f"Chat answers with v{answering.number} ({how}).")
+    st.dataframe(
+        pd.DataFrame([_row(v) for v in listed]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Validation score": st.column_config.NumberColumn(
+                format="%.3f", help="Mean token-overlap F1 against the validation Q&As"
+            )
+        },
+    )
+    held = [v for v in listed if v.held_back]
+    for version in held:
+        st.warning(
+            f"v{version.number} is held back: its validation score is lower than the active "
+            "version's (the model's activation gate)."
+            + (" An admin can activate it below." if actor.can(Permission.MANAGE_VERSIONS) else "")
+        )
+    if actor.can(Permission.MANAGE_VERSIONS):
+        _switch_form(model, actor, listed)
+    if actor.can(Permission.MANAGE_MODELS) and not model.auto_update_to_latest:
+        _pin_form(model, actor, listed)
+
+
+def _row(v: VersionView) -> dict[str, object]:
+    state = "active" if v.is_active else ("held back" if v.held_back else "")
+    return {
+        "Version": f"v{v.number}",
+        "State": state + (" · pinned" if v.is_pinned else ""),
+        "Compilation": f"#{v.compilation_id}" if v.compilation_id else "—",
+        "Provider model": v.provider_model_id + (" (configuration only)" if v.config_only else ""),
+        "Training set hash": (v.dataset_hash or "")[:12] or "—",
+        "Examples": v.example_count,
+        "Validation score": v.validation_score,
+        "Created": v.created_at,
+    }
+
+
+def _switch_form(model: ModelDetail, actor: Actor, listed: list[VersionView]) -> None:
+    candidates = [v for v in listed if not v.is_active]
+    if not candidates:
+        return
+    st.markdown("**Roll back or activate a version**")
+    with st.form(f"versions_switch_{model.id}"):
+        chosen = st.selectbox(
+            "Version",
+            [v.id for v in candidates],
+            key=f"versions_choice_{model.id}",
+            format_func=lambda i: next(
+                f"v{v.number}" + (" (held back)" if v.held_back else "")
+                for v in candidates
+                if v.id == i
+            ),
+        )
+        reason = st.text_input(
+            "Reason (kept in the audit trail)", key=f"versions_reason_{model.id}"
+        )
+        submitted = st.form_submit_button("Make it the active version", type="primary")
+    if submitted and chosen is not None:
+        version = next(v for v in candidates if v.id == chosen)
+        with errors_shown():
+            if version.held_back:
+                versions.activate_version(context.uow(), actor, version.id, reason)
+            else:
+                versions.rollback(context.uow(), actor, version.id, reason)
+            st.toast(f"v{version.number} is now the active version of {model.name}.")
+            st.rerun()
+
+
+def _pin_form(model: ModelDetail, actor: Actor, listed: list[VersionView]) -> None:
+    st.markdown("**Pinned version** (the model does not follow the latest version)")
+    options: list[int | None] = [None, *[v.id for v in listed]]
+    current = next((v.id for v in listed if v.is_pinned), None)
+    chosen = st.selectbox(
+        "Chat answers with",
+        options,
+        index=options.index(current),
+        format_func=lambda i: (
+            "the active version" if i is None else next(f"v{v.number}" for v in listed if v.id == i)
+        ),
+        key=f"versions_pin_{model.id}",
+    )
+    if chosen != current and st.button("Save pinned version", key=f"versions_pin_save_{model.id}"):
+        with errors_shown():
+            versions.pin_version(context.uow(), actor, model.id, chosen)
+            st.toast("Pinned version saved.")
+            st.rerun()
