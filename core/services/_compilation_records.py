@@ -250,7 +250,7 @@ def finish(
         compilation.requested_by_id,
         "compilation",
         text[:2000],
-        model_link(compilation.model_id),
+        f"pages/compilations.py?compilation={compilation.id}",
     )
 
 

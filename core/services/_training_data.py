@@ -76,7 +76,8 @@ def _hash(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _nodes(session: Session) -> dict[int, ModelNode]:
+def model_nodes(session: Session) -> dict[int, ModelNode]:
+    """Every model as a node of the hierarchy."""
     rows = session.execute(
         select(
             AIModel.id,
@@ -90,7 +91,7 @@ def _nodes(session: Session) -> dict[int, ModelNode]:
 
 
 def model_inputs(session: Session, model: AIModel) -> ModelInputs:
-    nodes = _nodes(session)
+    nodes = model_nodes(session)
     usage = model_usage(session)[model.id]
     return ModelInputs(
         model_id=model.id,
@@ -165,7 +166,7 @@ def fingerprints(session: Session, model_ids: Iterable[int] | None = None) -> di
     source model the count, id sum, row-version sum and last change of the training Q&As and
     of the ready conversations and their messages. Any insert, delete, edit (the ORM bumps
     row_version; bulk edits set changed_at), (de)activation or status change moves it."""
-    nodes = _nodes(session)
+    nodes = model_nodes(session)
     usage = model_usage(session)
     per_model: dict[int, list[Any]] = defaultdict(list)
     qa_rows = session.execute(
@@ -281,3 +282,26 @@ def pending_changes(session: Session) -> dict[int, bool]:
         )
         result[model_id] = built_from != current.get(model_id)
     return result
+
+
+def per_source(
+    sources: Sequence[tuple[int, str, Relation]], training_set: TrainingSet
+) -> list[dict[str, Any]]:
+    """Examples per source model (an example given by several models counts for each)."""
+    counts: dict[int, dict[str, int]] = {
+        mid: {"qas": 0, "conversations": 0} for mid, _, _ in sources
+    }
+    for example in training_set.examples:
+        for ref in example.sources:
+            if ref.model_id in counts:
+                counts[ref.model_id]["qas" if ref.kind == "qa" else "conversations"] += 1
+    return [
+        {
+            "model_id": mid,
+            "model_name": name,
+            "relation": relation.value,
+            **counts[mid],
+            "examples": counts[mid]["qas"] + counts[mid]["conversations"],
+        }
+        for mid, name, relation in sources
+    ]

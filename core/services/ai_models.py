@@ -31,7 +31,7 @@ from core.services._common import (
     record_audit,
     snapshot,
 )
-from core.services._training_data import pending_changes
+from core.services._training_data import model_nodes, pending_changes
 from core.training.hierarchy import (
     ModelNode,
     Relation,
@@ -168,16 +168,7 @@ class DeletionImpact:
 
 
 def _model_nodes(uow: UnitOfWork) -> dict[int, ModelNode]:
-    rows = uow.session.execute(
-        select(
-            AIModel.id,
-            AIModel.name,
-            AIModel.parent_id,
-            AIModel.inherit_parent_training,
-            AIModel.aggregate_children_training,
-        )
-    )
-    return {r.id: ModelNode(r.id, r.name, r.parent_id, r[3], r[4]) for r in rows}
+    return model_nodes(uow.session)
 
 
 def _effective_connection(uow: UnitOfWork, model: AIModel) -> ProviderConnection | None:

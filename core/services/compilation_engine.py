@@ -454,6 +454,7 @@ class _Step:
             epochs_auto=estimate.epochs_auto,
             tokens_per_epoch=estimate.tokens_per_epoch,
             sources=data.sources_named(found.inputs.sources),
+            per_source=data.per_source(found.inputs.sources, training_set),
         )
         store_asset(
             session,
@@ -679,9 +680,9 @@ class _Step:
                 self.uow.session,
                 self.id,
                 METRICS,
-                "metrics.json.gz",
-                "application/gzip",
-                gzip.compress(json.dumps(payload).encode("utf-8")),
+                "metrics.json",
+                "application/json",
+                json.dumps(payload).encode("utf-8"),
             )
             if checkpoints:
                 last = checkpoints[-1].metrics
@@ -737,9 +738,9 @@ class _Step:
             session,
             self.id,
             VALIDATION,
-            "validation.json.gz",
-            "application/gzip",
-            gzip.compress(json.dumps(results).encode("utf-8")),
+            "validation.json",
+            "application/json",
+            json.dumps(results, ensure_ascii=False).encode("utf-8"),
         )
         if score is None:
             log(session, compilation, "No validation Q&As: the version has no score")

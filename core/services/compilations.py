@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -42,6 +41,7 @@ from core.services._compilation_records import (
     model_link,
     refusal,
 )
+from core.services.history import EventView
 from core.training.builder import SourceRef
 from core.training.cost import Estimate
 from core.training.diff import TrainingSetDiff
@@ -89,16 +89,6 @@ class Preflight:
         if self.budget.would_exceed:
             return "would be refused: it would pass the monthly budget (an admin may override)"
         return "ready to compile"
-
-
-@dataclass(frozen=True)
-class EventView:
-    id: int
-    created_at: datetime
-    level: str
-    event_type: str
-    message: str
-    data: dict[str, Any] | None
 
 
 @dataclass(frozen=True)

@@ -42,21 +42,33 @@ def _looks_like_phone(candidate: str) -> bool:
     return not re.fullmatch(r"\d{1,4}[.-]\d{1,2}[.-]\d{1,4}", candidate.strip())
 
 
+# Cheap necessary conditions: most texts hold no candidate at all, and these simple scans
+# are many times faster than the full patterns (100,000 examples are checked at once).
+_IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}")
+_PHONE_HINT = re.compile(r"\d\d[\s.-]\d\d")
+
+
 def find_personal_data(text: str) -> list[PersonalData]:
-    found: list[PersonalData] = [
-        PersonalData("e-mail address", m.group()) for m in _EMAIL.finditer(text)
-    ]
-    without_emails = _EMAIL.sub(" ", text)
-    ibans = [m.group() for m in _IBAN.finditer(without_emails) if _iban_valid(m.group())]
+    found: list[PersonalData] = []
+    without_emails = text
+    if "@" in text:
+        found += [PersonalData("e-mail address", m.group()) for m in _EMAIL.finditer(text)]
+        without_emails = _EMAIL.sub(" ", text)
+    ibans = (
+        [m.group() for m in _IBAN.finditer(without_emails) if _iban_valid(m.group())]
+        if _IBAN_HINT.search(without_emails)
+        else []
+    )
     found += [PersonalData("IBAN", iban) for iban in ibans]
     without_ibans = without_emails
     for iban in ibans:
         without_ibans = without_ibans.replace(iban, " ")
-    found += [
-        PersonalData("phone number", m.group().strip())
-        for m in _PHONE.finditer(without_ibans)
-        if _looks_like_phone(m.group())
-    ]
+    if _PHONE_HINT.search(without_ibans):
+        found += [
+            PersonalData("phone number", m.group().strip())
+            for m in _PHONE.finditer(without_ibans)
+            if _looks_like_phone(m.group())
+        ]
     return found
 
 

@@ -184,34 +184,26 @@ class _Checker:
         last_user: str | None = None
         users = 0
         for position, message in enumerate(messages, start=1):
-            where = f"message {position}"
             if not isinstance(message, dict):
-                self.error(example, "message_not_object", f"{where} is not a JSON object")
+                self.error(
+                    example, "message_not_object", f"message {position} is not a JSON object"
+                )
                 continue
             overhead += tokens.TOKENS_PER_MESSAGE
-            has_calls = "function_call" in message or "tool_calls" in message
-            for key in ("role", "content"):
-                if key not in message and not (key == "content" and has_calls):
-                    self.error(example, "message_missing_key", f'{where} has no "{key}"')
-            unknown = set(message) - MESSAGE_KEYS
-            if unknown:
-                self.error(
-                    example,
-                    "message_unrecognized_key",
-                    f"{where} has unrecognised keys: {', '.join(sorted(map(str, unknown)))}",
-                )
             role = message.get("role")
-            if "role" in message and role not in ROLES:
-                self.error(example, "unrecognized_role", f"{where} has the unknown role {role!r}")
             content = message.get("content")
-            if content is None:
-                if "content" in message and not has_calls:
-                    self.error(example, "missing_content", f"{where} ({role}) has no content")
-            elif not isinstance(content, str):
-                self.error(example, "content_not_text", f"{where} ({role}): content must be text")
-                content = None
-            elif not content.strip():
-                self.error(example, "missing_content", f"{where} ({role}) has empty content")
+            weight = message.get("weight")
+            well_formed = (
+                role in ROLES
+                and type(content) is str
+                and content
+                and not content.isspace()
+                and MESSAGE_KEYS.issuperset(message)
+                and ("weight" not in message or (role == "assistant" and weight in (0, 1)))
+                and type(weight) is not bool
+            )
+            if not well_formed:
+                content = self.check_message(example, position, message)
             if isinstance(role, str):
                 indexes.append(self.text_index(role))
             if isinstance(content, str):
@@ -222,33 +214,23 @@ class _Checker:
                         self.error(
                             example,
                             "special_token",
-                            f"{where} contains the special token {found.group()}; providers "
-                            "reject or misread it",
+                            f"message {position} contains the special token {found.group()}; "
+                            "providers reject or misread it",
                         )
-                self.check_personal_data(example, where, content)
+                self.check_personal_data(example, position, content)
             name = message.get("name")
             if isinstance(name, str) and name:
                 indexes.append(self.text_index(name))
                 overhead += 1
-            weight = message.get("weight")
-            if "weight" in message:
-                if role != "assistant":
-                    self.error(
-                        example,
-                        "weight_not_assistant",
-                        f"{where} ({role}): only assistant messages may have a weight",
-                    )
-                elif isinstance(weight, bool) or weight not in (0, 1):
-                    self.error(example, "invalid_weight", f"{where}: weight must be 0 or 1")
             if role == "user" and isinstance(content, str):
                 users += 1
                 last_user = content
-            if role == "assistant":
+            elif role == "assistant":
                 assistants += 1
                 if weight != 0:
                     learnable += 1
-                    if isinstance(content, str) and content.strip():
-                        self.check_length(example, where, content)
+                    if isinstance(content, str) and content and not content.isspace():
+                        self.check_length(example, position, content)
                         if last_user is not None and users == 1:
                             self.pairs[question_key(last_user)].append((content, example))
         self.overhead[-1] = overhead
@@ -261,14 +243,56 @@ class _Checker:
                 "every assistant message has weight 0: the example teaches nothing",
             )
 
-    def check_personal_data(self, example: Example, where: str, text: str) -> None:
+    def check_message(self, example: Example, position: int, message: dict[str, Any]) -> Any:
+        """The detailed checks of a message that is not plainly well formed; returns its
+        content if it is text, else None."""
+        where = f"message {position}"
+        has_calls = "function_call" in message or "tool_calls" in message
+        for key in ("role", "content"):
+            if key not in message and not (key == "content" and has_calls):
+                self.error(example, "message_missing_key", f'{where} has no "{key}"')
+        unknown = set(message) - MESSAGE_KEYS
+        if unknown:
+            self.error(
+                example,
+                "message_unrecognized_key",
+                f"{where} has unrecognised keys: {', '.join(sorted(map(str, unknown)))}",
+            )
+        role = message.get("role")
+        if "role" in message and role not in ROLES:
+            self.error(example, "unrecognized_role", f"{where} has the unknown role {role!r}")
+        content = message.get("content")
+        if content is None:
+            if "content" in message and not has_calls:
+                self.error(example, "missing_content", f"{where} ({role}) has no content")
+        elif not isinstance(content, str):
+            self.error(example, "content_not_text", f"{where} ({role}): content must be text")
+            content = None
+        elif not content.strip():
+            self.error(example, "missing_content", f"{where} ({role}) has empty content")
+        if "weight" in message:
+            weight = message["weight"]
+            if role != "assistant":
+                self.error(
+                    example,
+                    "weight_not_assistant",
+                    f"{where} ({role}): only assistant messages may have a weight",
+                )
+            elif isinstance(weight, bool) or weight not in (0, 1):
+                self.error(example, "invalid_weight", f"{where}: weight must be 0 or 1")
+        return content
+
+    def check_personal_data(self, example: Example, position: int, text: str) -> None:
         found = self.personal.get(text)
         if found is None:
             found = self.personal[text] = pii.describe(pii.find_personal_data(text))
         if found:
-            self.warn(example, "personal_data", f"{where} contains personal data: {found}")
+            self.warn(
+                example, "personal_data", f"message {position} contains personal data: {found}"
+            )
 
-    def check_length(self, example: Example, where: str, answer: str) -> None:
+    def check_length(self, example: Example, position: int, answer: str) -> None:
+        where = f"message {position}"
         words = len(_WORD.findall(answer)) if len(answer) < 64 else answer.count(" ") + 1
         if words < SHORT_ANSWER_WORDS:
             self.warn(
