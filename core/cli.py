@@ -72,6 +72,7 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
         print("Compiling the demo arbiters with the local provider …")
         for line in demo.compile_arbiters(uow):
             print(f"  {line}")
+    demo.open_the_chat(uow)
     return 0
 
 

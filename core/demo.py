@@ -32,7 +32,6 @@ from core.models import (
     AIModel,
     Chat,
     ChatMember,
-    ChatMessage,
     ProviderConnection,
     TrainingConversation,
     TrainingMessage,
@@ -206,9 +205,6 @@ def _seed_chat(session: Session, users: dict[Role, list[User]], models: dict[str
     for model in models.values():
         if model.kind == ModelKind.ARBITER:
             session.add(ChatMember(chat_id=chat.id, model_id=model.id))
-    speakers = {"trainer": trainer, "manager": users[Role.MANAGER][0]}
-    for speaker, text in demo_content.CHAT_OPENING:
-        session.add(ChatMessage(chat_id=chat.id, author_user_id=speakers[speaker].id, content=text))
 
 
 def _seed_transcripts(
@@ -252,3 +248,36 @@ def compile_arbiters(uow: UnitOfWork) -> list[str]:
         outcome = done.reason or done.error or done.status.value
         lines.append(f"{name}: {done.status.value}. {outcome}")
     return lines
+
+
+def open_the_chat(uow: UnitOfWork) -> int:
+    """Post the demo chat's opening lines as their authors, through the chat service, and
+    let the mentioned arbiters answer (run after compiling, so they answer from a version).
+    Returns how many answers were produced."""
+    from core.services import chat
+
+    with uow:
+        chat_id = uow.session.scalar(
+            select(Chat.id).where(Chat.title == demo_content.CHAT_GROUP_TITLE).limit(1)
+        )
+        speakers = {
+            role: uow.session.scalar(
+                select(User).where(User.role == role).order_by(User.id).limit(1)
+            )
+            for role in (Role.TRAINER, Role.MANAGER)
+        }
+        authors = {
+            name: Actor(u.id, u.email, u.role, u.display_name)
+            for name, u in (
+                ("trainer", speakers[Role.TRAINER]),
+                ("manager", speakers[Role.MANAGER]),
+            )
+            if u is not None
+        }
+    if chat_id is None:
+        return 0
+    answered = 0
+    for speaker, text in demo_content.CHAT_OPENING:
+        posted = chat.post_message(uow, authors[speaker], chat_id, text)
+        answered += len(chat.answer_all(uow, authors[speaker], posted.pending_answers))
+    return answered
