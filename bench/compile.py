@@ -63,6 +63,10 @@ def _records(count: int, seed: int = 7) -> list[tuple[int, str, str]]:
             f"ordered by customer {rng.randint(1000, 9999)}?"
         )
         answer = f"For {part}: " + " ".join(rng.sample(_FACTS, 3)) + f" Reference {n}."
+        if n % 500 == 7:  # a few findings, as in real data: personal data, contradictions
+            answer += " Questions? Write to orders@northwind.example."
+        if n % 1000 == 11 and rows:
+            question = rows[-1][1]
         rows.append((n + 1, question, answer))
     return rows
 
@@ -76,16 +80,41 @@ def _preflight(records: list[tuple[int, str, str]]) -> dict[str, Any]:
     qas = [QARecord(i, 1, q, a) for i, q, a in records]
     built = build_training_set(SYSTEM, [SourceData(1, "Bench", Relation.OWN, qas)])
     report = validate(built.examples, base_model="gpt-4o-mini-2024-07-18")
-    return {"hash": built.sha256, "tokens": report.total_tokens, "errors": report.errors}
+    return {
+        "hash": built.sha256,
+        "tokens": report.total_tokens,
+        "errors": report.errors,
+        "warnings": report.warnings,
+    }
+
+
+def _full_personal_data(text: str) -> int:
+    """The personal-data check run straightforwardly: every pattern over every text."""
+    from core.training import pii
+
+    found = list(pii._EMAIL.finditer(text))
+    rest = pii._EMAIL.sub(" ", text)
+    ibans = [m.group() for m in pii._IBAN.finditer(rest) if pii._iban_valid(m.group())]
+    for iban in ibans:
+        rest = rest.replace(iban, " ")
+    phones = [m for m in pii._PHONE.finditer(rest) if pii._looks_like_phone(m.group())]
+    return len(found) + len(ibans) + len(phones)
 
 
 def _baseline(records: list[tuple[int, str, str]]) -> dict[str, Any]:
     """The same work the straightforward way of OpenAI's data-preparation guide: build
     each example as a dict and dump it, read the file back line by line, run the format
-    checks in a loop, and count tokens encoding each message value on its own."""
+    checks and the same content checks (special tokens, personal data, answer length,
+    repeated questions) message by message, and count tokens encoding each message value on
+    its own."""
+    import re
+    from collections import defaultdict
+
     from core.training import tokens
+    from core.training.text import question_key
 
     encoding = tokens.get_encoding("o200k_base")
+    special = re.compile(r"<\|[A-Za-z0-9_]+\|>")
     lines = []
     for _, question, answer in records:
         example = {
@@ -99,31 +128,42 @@ def _baseline(records: list[tuple[int, str, str]]) -> dict[str, Any]:
     lines = sorted(set(lines))
     content = ("\n".join(lines) + "\n").encode("utf-8")
     dataset = [json.loads(line) for line in content.decode("utf-8").splitlines()]
-    errors: dict[str, int] = {}
+    errors: dict[str, int] = defaultdict(int)
+    warnings: dict[str, int] = defaultdict(int)
+    answers: dict[str, set[str]] = defaultdict(set)
     for ex in dataset:
         if not isinstance(ex, dict):
-            errors["data_type"] = errors.get("data_type", 0) + 1
+            errors["data_type"] += 1
             continue
         messages = ex.get("messages", None)
         if not messages:
-            errors["missing_messages_list"] = errors.get("missing_messages_list", 0) + 1
+            errors["missing_messages_list"] += 1
             continue
         for message in messages:
             if "role" not in message or "content" not in message:
-                errors["message_missing_key"] = errors.get("message_missing_key", 0) + 1
+                errors["message_missing_key"] += 1
             if any(
                 k not in ("role", "content", "name", "function_call", "weight") for k in message
             ):
-                errors["message_unrecognized_key"] = errors.get("message_unrecognized_key", 0) + 1
+                errors["message_unrecognized_key"] += 1
             if message.get("role", None) not in ("system", "user", "assistant", "function"):
-                errors["unrecognized_role"] = errors.get("unrecognized_role", 0) + 1
+                errors["unrecognized_role"] += 1
             content_ = message.get("content", None)
             if not content_ or not isinstance(content_, str):
-                errors["missing_content"] = errors.get("missing_content", 0) + 1
+                errors["missing_content"] += 1
+                continue
+            if special.search(content_):
+                errors["special_token"] += 1
+            if _full_personal_data(content_):
+                warnings["personal_data"] += 1
+            if message["role"] == "assistant" and len(content_.split()) < 3:
+                warnings["short_answer"] += 1
         if not any(m.get("role", None) == "assistant" for m in messages):
-            errors["example_missing_assistant_message"] = (
-                errors.get("example_missing_assistant_message", 0) + 1
-            )
+            errors["example_missing_assistant_message"] += 1
+        users = [m["content"] for m in messages if m.get("role") == "user"]
+        if len(users) == 1:
+            answers[question_key(users[0])].add(messages[-1]["content"])
+    warnings["contradiction"] = sum(1 for a in answers.values() if len(a) > 1)
     total = 0
     for ex in dataset:
         count = 0
@@ -134,7 +174,12 @@ def _baseline(records: list[tuple[int, str, str]]) -> dict[str, Any]:
                 if key == "name":
                     count += 1
         total += count + 3
-    return {"hash": hashlib.sha256(content).hexdigest(), "tokens": total, "errors": len(errors)}
+    return {
+        "hash": hashlib.sha256(content).hexdigest(),
+        "tokens": total,
+        "errors": sum(errors.values()),
+        "warnings": sum(v for v in warnings.values()),
+    }
 
 
 def _counting(records: list[tuple[int, str, str]]) -> list[Figure]:
@@ -176,6 +221,7 @@ def _preflight_figures(records: list[tuple[int, str, str]]) -> list[Figure]:
         baseline = _baseline(records)
     assert result["tokens"] == baseline["tokens"], (result["tokens"], baseline["tokens"])
     assert result["hash"] == baseline["hash"], "the two ways wrote different files"
+    assert (result["errors"], result["warnings"]) == (baseline["errors"], baseline["warnings"])
     average = result["tokens"] / len(records)
     ratio = straightforward[0] / ours[0]
     return [

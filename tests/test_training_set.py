@@ -249,3 +249,13 @@ def test_validate_command_names_lines_and_fails_on_errors(
     assert "bad_role.jsonl:7: error: message 1 has the unknown role 'customer'" in out
     assert main(["validate", str(CORPUS / "missing-file.jsonl")]) == 1
     assert "Cannot read" in capsys.readouterr().err
+
+
+def test_the_personal_data_prefilter_never_misses_a_finding() -> None:
+    from core.training.pii import find_personal_data, texts_with_candidates
+
+    rng = random.Random(5)
+    pieces = [*"0123456789 -.()+@abcXYZDEGB\n", "DE89 3704 0044 0532 0130 00", "jan@x.example.com"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
+    with_findings = {i for i, t in enumerate(texts) if find_personal_data(t)}
+    assert with_findings and with_findings <= set(texts_with_candidates(texts))

@@ -7,7 +7,9 @@ their ISO 7064 checksum so that order numbers are not mistaken for them.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
@@ -48,6 +50,23 @@ _IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}")
 _PHONE_HINT = re.compile(r"\d\d[\s.-]\d\d")
 
 
+_ANY_HINT = re.compile(r"@|[A-Z]{2}\d{2}|\d\d[\s.-]\d\d")
+
+
+def texts_with_candidates(texts: Sequence[str]) -> list[int]:
+    """Indexes of the texts that may hold personal data: one scan over all of them (a NUL
+    between texts, which no hint can match), so that only those few get the full check."""
+    starts: list[int] = []
+    position = 0
+    for text in texts:
+        starts.append(position)
+        position += len(text) + 1
+    hits: set[int] = set()
+    for match in _ANY_HINT.finditer("\0".join(texts)):
+        hits.add(bisect.bisect_right(starts, match.start()) - 1)
+    return sorted(hits)
+
+
 def find_personal_data(text: str) -> list[PersonalData]:
     found: list[PersonalData] = []
     without_emails = text
@@ -74,6 +93,8 @@ def find_personal_data(text: str) -> list[PersonalData]:
 
 def describe(findings: list[PersonalData]) -> str:
     """e.g. "1 e-mail address, 2 phone numbers" for a warning."""
+    if not findings:
+        return ""
     counts: dict[str, int] = {}
     for item in findings:
         counts[item.kind] = counts.get(item.kind, 0) + 1

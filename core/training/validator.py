@@ -153,7 +153,8 @@ class _Checker:
         self.example_texts: list[list[int]] = []
         self.overhead: list[int] = []
         self.pairs: dict[str, list[tuple[str, Example]]] = defaultdict(list)
-        self.personal: dict[str, str] = {}
+        # (text index, example, message position) of every content, checked at the end.
+        self.contents: list[tuple[int, Example, int]] = []
 
     def error(self, example: Example, code: str, message: str) -> None:
         self.report.add(Finding("error", code, message, example.line, example.sources))
@@ -217,7 +218,7 @@ class _Checker:
                             f"message {position} contains the special token {found.group()}; "
                             "providers reject or misread it",
                         )
-                self.check_personal_data(example, position, content)
+                self.contents.append((indexes[-1], example, position))
             name = message.get("name")
             if isinstance(name, str) and name:
                 indexes.append(self.text_index(name))
@@ -282,14 +283,22 @@ class _Checker:
                 self.error(example, "invalid_weight", f"{where}: weight must be 0 or 1")
         return content
 
-    def check_personal_data(self, example: Example, position: int, text: str) -> None:
-        found = self.personal.get(text)
-        if found is None:
-            found = self.personal[text] = pii.describe(pii.find_personal_data(text))
-        if found:
-            self.warn(
-                example, "personal_data", f"message {position} contains personal data: {found}"
-            )
+    def check_personal_data(self) -> None:
+        texts = list(self.texts)
+        flagged = {
+            i: found
+            for i in pii.texts_with_candidates(texts)
+            if (found := pii.describe(pii.find_personal_data(texts[i])))
+        }
+        if not flagged:
+            return
+        for index, example, position in self.contents:
+            if index in flagged:
+                self.warn(
+                    example,
+                    "personal_data",
+                    f"message {position} contains personal data: {flagged[index]}",
+                )
 
     def check_length(self, example: Example, position: int, answer: str) -> None:
         where = f"message {position}"
@@ -364,6 +373,7 @@ def validate(
             lines = ", ".join(str(e.line) for e in copies[:10])
             checker.warn(copies[0], "duplicate", f"identical examples on lines {lines}")
     checker.check_pairs()
+    checker.check_personal_data()
     checker.count_tokens(base_model)
     for example, count in zip(examples, report.example_tokens, strict=True):
         if count > limit:
