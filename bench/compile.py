@@ -55,7 +55,7 @@ _FACTS = [
 
 def _records(count: int, seed: int = 7) -> list[tuple[int, str, str]]:
     rng = random.Random(seed)
-    rows = []
+    rows: list[tuple[int, str, str]] = []
     for n in range(count):
         part = f"NW-{n:06d}-{rng.choice('ABCDEFGH')}"
         question = (
