@@ -28,6 +28,7 @@ else:
     navigation = st.navigation(sections)
     sidebar.render(actor)
 
+context.sync_cookie()
 try:
     navigation.run()
 except Exception as exc:

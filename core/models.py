@@ -527,6 +527,23 @@ class QABulkJournal(Base):
     __table_args__ = (Index("ix_qa_bulk_journal_model_created", "model_id", "created_at"),)
 
 
+class LoginSession(Base):
+    """A signed-in browser: lets a reload or a new tab keep the sign-in, and lets signing
+    out end it for good. Only a hash of the token is stored; the browser holds the token."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_login_sessions_user", "user_id", "ended_at"),)
+
+
 class Notification(Base):
     __tablename__ = "notifications"
 

@@ -14,10 +14,14 @@ from core import config, db
 from core.db import SessionFactory
 from core.errors import AuthenticationFailed
 from core.permissions import Actor
-from core.services import users
+from core.services import sessions, users
 from core.uow import UnitOfWork
 
 USER_KEY = "auth_user_id"
+TOKEN_KEY = "auth_session_token"  # noqa: S105 (a session-state key, not a secret)
+COOKIE = "arbiter_session"
+_COOKIE_TO_SET = "auth_cookie_to_set"
+_COOKIE_TO_CLEAR = "auth_cookie_to_clear"
 
 
 @st.cache_resource(show_spinner=False)
@@ -46,26 +50,76 @@ def uow() -> UnitOfWork:
 
 
 def sign_in(actor: Actor) -> None:
+    token = sessions.start_session(uow(), actor)
     st.session_state[USER_KEY] = actor.user_id
+    st.session_state[TOKEN_KEY] = token
+    st.session_state[_COOKIE_TO_SET] = token
 
 
-def sign_out() -> None:
+def _forget() -> None:
     for key in list(st.session_state.keys()):
         del st.session_state[key]
 
 
-def current_actor() -> Actor | None:
-    """The signed-in user, reloaded from the database on every run (so that disabling or
-    re-roling someone takes effect at their next click)."""
-    user_id = st.session_state.get(USER_KEY)
-    if user_id is None:
+def sign_out() -> None:
+    """End the session on the server (so no copy of its cookie signs in again)."""
+    token = st.session_state.get(TOKEN_KEY)
+    if token:
+        sessions.end_session(uow(), str(token))
+    _forget()
+    st.session_state[_COOKIE_TO_CLEAR] = True
+
+
+def _resume_from_cookie() -> Actor | None:
+    token = st.context.cookies.get(COOKIE)
+    if not isinstance(token, str) or not token:  # AppTest has no real cookies
         return None
     try:
+        actor = sessions.resume_session(uow(), token)
+    except AuthenticationFailed:
+        return None  # ended or expired: simply show the sign-in page
+    st.session_state[USER_KEY] = actor.user_id
+    st.session_state[TOKEN_KEY] = token
+    return actor
+
+
+def current_actor() -> Actor | None:
+    """The signed-in user, reloaded from the database on every run (so that disabling,
+    re-roling or signing out elsewhere takes effect at the next click). A new browser
+    session (a reload, a new tab) resumes from the session cookie."""
+    user_id = st.session_state.get(USER_KEY)
+    if user_id is None:
+        return None if st.session_state.get(_COOKIE_TO_CLEAR) else _resume_from_cookie()
+    token = st.session_state.get(TOKEN_KEY)
+    try:
+        if token:
+            return sessions.resume_session(uow(), str(token))
         return users.current_actor(uow(), int(user_id))
     except AuthenticationFailed as exc:
-        sign_out()
+        _forget()
         st.warning(exc.message)
         return None
+
+
+def sync_cookie() -> None:
+    """Hand the browser its session cookie after sign-in, and take it back after sign-out.
+
+    Streamlit can read cookies but not set them, so a tiny script of ours does; it holds
+    only the random token, never user text.
+    """
+    token = st.session_state.pop(_COOKIE_TO_SET, None)
+    if token:
+        _cookie_script(f"{COOKIE}={token}; max-age={sessions.MAX_DAYS * 86400}")
+    elif st.session_state.pop(_COOKIE_TO_CLEAR, None):
+        _cookie_script(f"{COOKIE}=; max-age=0")
+
+
+def _cookie_script(assignment: str) -> None:
+    secure = "(location.protocol === 'https:' ? '; Secure' : '')"
+    st.html(
+        f"<script>document.cookie = '{assignment}; path=/; SameSite=Strict' + {secure};</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
 def actor() -> Actor:

@@ -14,11 +14,13 @@ def render(actor: Actor) -> None:
     with st.sidebar:
         st.caption(f"Signed in as **{actor.display_name or actor.email}** · {actor.role.value}")
         unread = attempt(lambda: notifications.unread_count(context.uow(), actor)) or 0
-        st.page_link(
-            "pages/notifications.py",
-            label=f"Notifications ({unread} unread)" if unread else "Notifications",
-            icon=":material/notifications_active:" if unread else ":material/notifications:",
-        )
+        # The navigation lists the page already; this link is the badge for news.
+        if unread:
+            st.page_link(
+                "pages/notifications.py",
+                label=f"Notifications ({unread} unread)",
+                icon=":material/notifications_active:",
+            )
         if st.button("Sign out", icon=":material/logout:", key="sidebar_sign_out"):
             sso = bool(getattr(st.user, "is_logged_in", False))
             context.sign_out()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core import security
 from core.domain import NAME_MAX, Role, utcnow
@@ -17,7 +17,7 @@ from core.errors import (
     Problem,
     ValidationFailed,
 )
-from core.models import User
+from core.models import LoginSession, User
 from core.permissions import Actor, Permission, public, requires
 from core.services._common import check_row_version, get_or_404, record_audit, snapshot
 from core.uow import UnitOfWork
@@ -72,6 +72,15 @@ def _normalise_email(email: str) -> str:
 
 def _find_by_email(uow: UnitOfWork, email: str) -> User | None:
     return uow.session.scalar(select(User).where(User.email == _normalise_email(email)))
+
+
+def _end_sessions(uow: UnitOfWork, user_id: int) -> None:
+    """Sign a user out everywhere (disabled, or a password reset by an admin)."""
+    uow.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -276,6 +285,8 @@ def update_user(
             user.role = Role(role)
         if is_active is not None:
             user.is_active = is_active
+            if not is_active:
+                _end_sessions(uow, user.id)
         after = snapshot(user, _AUDITED)
         if after != before:
             record_audit(
@@ -302,6 +313,7 @@ def reset_password(uow: UnitOfWork, actor: Actor, user_id: int) -> str:
         user.password_changed_at = utcnow()
         user.failed_logins = 0
         user.locked_until = None
+        _end_sessions(uow, user.id)
         record_audit(
             uow.session,
             actor,

@@ -1,0 +1,55 @@
+"""Signing in survives a reload and a new tab; signing out ends the session for good, even
+for a copy of its cookie."""
+
+from __future__ import annotations
+
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import AppServer
+from tests.browser.helpers import open_page, sign_in, wait_idle
+
+COOKIE = "arbiter_session"
+
+
+def _signed_in(page: Page) -> None:
+    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=20_000)
+
+
+def _signed_out(page: Page) -> None:
+    expect(page.get_by_role("button", name="Sign in", exact=True)).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("Signed in as")).to_have_count(0)
+
+
+def test_a_reload_keeps_the_sign_in_and_sign_out_ends_it(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    email, password = app_server.account("manager")
+    sign_in(page, app_server.url, email, password)
+    cookie = next(c for c in context.cookies() if c["name"] == COOKIE)
+    assert cookie["sameSite"] == "Strict" and len(cookie["value"]) >= 40
+
+    page.reload()
+    wait_idle(page)
+    _signed_in(page)
+    other_tab = context.new_page()
+    other_tab.goto(app_server.url)
+    wait_idle(other_tab)
+    _signed_in(other_tab)
+
+    page.get_by_role("button", name="Sign out").click()
+    wait_idle(page)
+    _signed_out(page)
+    assert COOKIE not in {c["name"] for c in context.cookies()}
+    page.reload()
+    wait_idle(page)
+    _signed_out(page)
+
+    # Someone who kept a copy of the cookie gets nowhere: the session ended on the server.
+    context.add_cookies([cookie])
+    page.reload()
+    wait_idle(page)
+    _signed_out(page)
+    # The other tab, still open, is signed out at its next click.
+    open_page(other_tab, "Dashboard")
+    _signed_out(other_tab)
+    expect(other_tab.get_by_text("Your session has ended. Please sign in again.")).to_be_visible()
