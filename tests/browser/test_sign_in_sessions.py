@@ -45,7 +45,7 @@ def test_a_reload_keeps_the_sign_in_and_sign_out_ends_it(
     _signed_out(page)
 
     # Someone who kept a copy of the cookie gets nowhere: the session ended on the server.
-    context.add_cookies([cookie])
+    context.add_cookies([{"name": COOKIE, "value": cookie["value"], "url": app_server.url}])
     page.reload()
     wait_idle(page)
     _signed_out(page)
