@@ -31,6 +31,10 @@ def _open_qas(page: Page, server: AppServer, role: str, which: int = 0) -> None:
     email = _emails(server, role)[which]
     sign_in(page, server.url, email, server.passwords[email])
     open_page(page, "Q&As")
+    _wait_for_grid(page)
+
+
+def _wait_for_grid(page: Page) -> None:
     # The grid draws after the page script ends; on a busy machine that takes a while.
     grid = page.locator(GRID)
     expect(grid).to_be_attached(timeout=60_000)
@@ -62,9 +66,9 @@ def test_an_edited_cell_is_kept_after_a_reload(page: Page, app_server: AppServer
     expect(page.get_by_text("Saved Q&A #1 (version 2)")).to_be_visible()
     assert _stored(app_server, 1)[1:] == (answer, 2)
 
-    page.reload()
+    page.reload()  # keeps the sign-in and the page
     wait_idle(page)
-    _open_qas(page, app_server, "trainer")
+    _wait_for_grid(page)
     expect(_cell(page, 0, "answer")).to_have_text(answer)
 
 
