@@ -43,6 +43,17 @@ PG_ADMIN_URL = os.environ.get(
     "ARBITER_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 _NOW = datetime.now(UTC).replace(microsecond=0)
+# Answers of one to six sentences, as a catalogue's are: the Q&A rows are not narrow.
+_SENTENCES = [
+    "Orders placed before noon leave our Venlo warehouse on the same working day.",
+    "Returns are accepted within thirty days when the goods are unused and in their packaging.",
+    "The warranty runs for two years from the delivery date and covers manufacturing faults.",
+    "Price breaks apply from one hundred pieces and again from one thousand pieces per order.",
+    "Datasheets are on the product page under Downloads, in English and German.",
+    "Stock levels on the website are updated every fifteen minutes from the warehouse system.",
+    "Customers in Switzerland and Norway receive customs papers prepared by the Venlo team.",
+    "Samples of up to three pieces per project are free when sales approves the request.",
+]
 
 
 @dataclass(frozen=True)
@@ -308,7 +319,7 @@ def _qas(rng: random.Random, model_ids: list[int]) -> Iterator[dict[str, Any]]:
             "model_id": rng.choice(model_ids),
             "section": f"Section {n % 30}",
             "question": question,
-            "answer": f"Part NW-{n:06d} ships from Venlo within two working days.",
+            "answer": " ".join(rng.sample(_SENTENCES, rng.randint(1, 6))) + f" (NW-{n:06d})",
             "question_key": question.lower(),
             "qa_type": QAType.VALIDATION if n % 50 == 0 else QAType.TRAINING,
             "is_active": not gone,

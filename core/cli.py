@@ -339,6 +339,23 @@ def cmd_export_training_set(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("export-training-sets")
+def cmd_export_training_sets(args: argparse.Namespace) -> int:
+    from core.services import deprecation
+
+    exported = deprecation.export_training_sets(_uow(), CLI_ACTOR)
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in exported.files.items():
+        (folder / name).write_bytes(content)
+    written = sum(1 for s in exported.sets if s.examples)
+    print(
+        f"Wrote the training sets of {written} of {len(exported.sets)} model(s), "
+        f"{exported.examples:,} examples, to {folder} (chat JSONL, with manifest.json)."
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m core",
@@ -418,6 +435,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("model", help="model name")
     p.add_argument("file", help="the file to write (- for standard output)")
+    p = sub.add_parser(
+        "export-training-sets",
+        help="write every arbiter's training set as JSONL, one file per model, and a manifest",
+    )
+    p.add_argument("dir", help="the folder to write into (created if missing)")
     return parser
 
 

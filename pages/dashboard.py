@@ -10,12 +10,12 @@ import streamlit as st
 from core.domain import ProviderType
 from core.permissions import Permission
 from core.services import dashboard, deprecation
-from core.services.deprecation import OPENAI_WIND_DOWN_NOTICE, RETIREMENT_WINDOW_DAYS
+from core.services.deprecation import RETIREMENT_WINDOW_DAYS
 from ui import context
 from ui.charts import downloadable
 from ui.errors import attempt
 from ui.formatting import duration
-from ui.retirement import base_model_admin
+from ui.retirement import base_model_admin, wind_down_notice
 
 actor = context.actor()
 sees_costs = actor.can(Permission.VIEW_CONNECTIONS)
@@ -193,7 +193,7 @@ if growth is not None:
 st.divider()
 st.subheader("Deprecation radar")
 if any(r.provider_type == ProviderType.OPENAI for r in in_use):
-    st.warning(OPENAI_WIND_DOWN_NOTICE, icon=":material/campaign:")
+    wind_down_notice(actor, key="dashboard_export_sets")
 radar = pd.DataFrame(
     [
         {

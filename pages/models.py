@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.domain import ModelKind
 from core.permissions import Permission
-from core.services import ai_models, connections
+from core.services import ai_models, connections, deprecation
 from core.services.ai_models import ModelDetail, ModelInput
 from core.training.text import RECOMMENDED_SYSTEM_SENTENCES, sentence_count, system_message_advice
 from ui import compile_panel, context, retirement, versions_panel
@@ -55,6 +55,12 @@ if summaries:
     )
     st.dataframe(tree, hide_index=True, width="stretch")
     retirement.flags_banner(at_risk)
+    if attempt(lambda: deprecation.uses_openai(context.uow(), actor)):
+        with st.expander(
+            "OpenAI starts no new fine-tuning jobs from early 2027: export the training sets",
+            icon=":material/campaign:",
+        ):
+            retirement.wind_down_notice(actor, key="models_export_sets")
 else:
     st.info("No models yet." + (" Create the first one below." if can_manage else ""))
 

@@ -3,17 +3,22 @@ or the admins' table, and the models flagged within 90 days."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from core.domain import ProviderType, Role
+from core import cli, db
+from core.domain import ModelKind, ProviderType, Role
 from core.errors import PermissionDenied, ValidationFailed
-from core.models import AuditEntry, ProviderConnection
+from core.models import AIModel, AuditEntry, ProviderConnection
 from core.permissions import Actor
-from core.services import deprecation
+from core.services import compilations, deprecation
 from core.services.deprecation import BaseModelInput
 from core.uow import UnitOfWork
 from tests.history_seed import SeededHistory, seed_history
@@ -151,3 +156,69 @@ def test_a_provider_that_cannot_answer_is_reported_not_raised(
     # The local provider answered: its base model is known now (without a shutdown date).
     names = [r.name for r in deprecation.list_base_models(new_uow(), _admin(seeded))]
     assert names == ["local-retrieval-1"]
+
+
+def _examples(content: bytes) -> list[list[str]]:
+    """Each line's messages as "role: content"."""
+    return [
+        [f"{m['role']}: {m['content']}" for m in json.loads(line)["messages"]]
+        for line in content.decode().splitlines()
+    ]
+
+
+def test_every_arbiters_training_set_exports_as_jsonl_in_one_zip(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
+) -> None:
+    with new_uow() as uow:
+        uow.session.add(AIModel(name="Reception desk", kind=ModelKind.ASSISTANT))
+        uow.commit()
+    manager = _manager(seeded)
+    exported = deprecation.export_training_sets(new_uow(), manager)
+    assert [s.model_name for s in exported.sets] == ["Company", "Offline helper", "Sales"]
+    with zipfile.ZipFile(io.BytesIO(exported.as_zip())) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(files.pop("manifest.json"))
+    by_model = {m["model"]: m for m in manifest["models"]}
+    # The model without training data is named in the manifest, with no file.
+    assert by_model["Offline helper"]["file"] is None
+    assert by_model["Offline helper"]["examples"] == 0
+    assert by_model["Sales"]["parent"] == "Company"
+    assert by_model["Company"]["base_model"] == MINI
+    assert by_model["Company"]["provider"] == "openai"
+    assert sorted(files) == sorted([by_model["Company"]["file"], by_model["Sales"]["file"]])
+    for model_id, name in ((seeded.parent_id, "Company"), (seeded.child_id, "Sales")):
+        content = files[by_model[name]["file"]]
+        # The same set a compilation of that model would train on, hierarchy included.
+        assert content == compilations.export_training_set(new_uow(), manager, model_id)
+        assert len(_examples(content)) == by_model[name]["examples"]
+    company = _examples(files[by_model["Company"]["file"]])
+    assert [
+        "system: You answer for the company.",
+        "user: Question 0-0?",
+        "assistant: Answer 0-0.",
+    ] in company
+    # Company aggregates its child's Q&As; the inactive and validation ones stay out.
+    assert any("user: Question 5-1?" in example for example in company)
+    assert not any("user: Retired question?" in e or "user: Validation?" in e for e in company)
+
+
+def test_the_export_needs_a_signed_in_user(new_uow: Callable[[], UnitOfWork]) -> None:
+    with pytest.raises(PermissionDenied):
+        deprecation.export_training_sets(new_uow(), None)  # type: ignore[arg-type]
+
+
+def test_the_command_line_writes_one_file_per_model_and_the_manifest(
+    db_url: str,
+    seeded: SeededHistory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    try:
+        assert cli.main(["export-training-sets", str(tmp_path / "sets")]) == 0
+    finally:
+        db.dispose_engines()
+    written = sorted(p.name for p in (tmp_path / "sets").iterdir())
+    assert written == ["0001-company.jsonl", "0002-sales.jsonl", "manifest.json"]
+    assert "2 of 3 model(s)" in capsys.readouterr().out

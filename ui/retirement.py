@@ -6,10 +6,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.domain import ProviderType
+from core.domain import ProviderType, utcnow
 from core.permissions import Actor
 from core.services import deprecation
-from core.services.deprecation import RETIREMENT_WINDOW_DAYS, BaseModelInput, RetirementFlag
+from core.services.deprecation import (
+    OPENAI_WIND_DOWN_NOTICE,
+    RETIREMENT_WINDOW_DAYS,
+    BaseModelInput,
+    RetirementFlag,
+)
 from ui import context
 from ui.errors import attempt, errors_shown
 
@@ -37,6 +42,28 @@ def model_flag(flags: dict[int, RetirementFlag], model_id: int) -> None:
             f"{flag.text} Choose another base model and recompile before then.",
             icon=":material/event_busy:",
         )
+
+
+def wind_down_notice(actor: Actor, *, key: str) -> None:
+    """OpenAI's wind-down notice, with the export of every model's training set beside it."""
+    text, action = st.columns([4, 1], vertical_alignment="center")
+    text.warning(OPENAI_WIND_DOWN_NOTICE, icon=":material/campaign:")
+
+    def archive() -> bytes:
+        # Built only when the button is pressed: it reads every model's training data.
+        return deprecation.export_training_sets(context.uow(), actor).as_zip()
+
+    action.download_button(
+        "Export all training sets",
+        data=archive,
+        file_name=f"arbiter-training-sets-{utcnow():%Y-%m-%d}.zip",
+        mime="application/zip",
+        icon=":material/download:",
+        key=key,
+        on_click="ignore",
+        help="A zip with every arbiter's training set as chat JSONL (one file per model, "
+        "as a compilation would build it) and a manifest naming each one's base model.",
+    )
 
 
 def base_model_admin(actor: Actor) -> None:

@@ -8,12 +8,13 @@ which SQLite cannot compute, are taken in pandas over a narrow column.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Float, cast, func, literal_column, select
+from sqlalchemy import ColumnElement, Float, and_, case, cast, func, literal_column, null, select
 from sqlalchemy.orm import Session
 
 from core.domain import CompilationStatus, ConversationStatus, QAType, utcnow
@@ -227,9 +228,18 @@ def cost_per_month(uow: UnitOfWork, actor: Actor, months: int = DEFAULT_MONTHS) 
     return frame.reset_index(drop=True)[columns]
 
 
-def _weekly_counts(session: Session, query: Any) -> pd.DataFrame:
-    rows = session.execute(query).all()
-    frame = pd.DataFrame(rows, columns=["model_id", "week", "change"])
+def _week_or_before(session: Session, column: Any, since: datetime) -> ColumnElement[Any]:
+    """The week of a moment in the window; NULL for one before it (it counts towards the
+    window's first week), so that years of history group into a few rows."""
+    return case((column < since, null()), else_=_week(session, column))
+
+
+def _changes(rows: Iterable[tuple[Any, Any, int]], since: date) -> pd.DataFrame:
+    """model_id, week, change from (model id, week or NULL, change) rows."""
+    frame = pd.DataFrame(
+        [(m, since if w is None else w, n) for m, w, n in rows],
+        columns=["model_id", "week", "change"],
+    )
     if not frame.empty:
         frame["week"] = _as_day(frame["week"])
     return frame
@@ -239,38 +249,37 @@ def _weekly_counts(session: Session, query: Any) -> pd.DataFrame:
 def training_data_growth(uow: UnitOfWork, actor: Actor, weeks: int = DEFAULT_WEEKS) -> pd.DataFrame:
     """week, model, series, count: how many active training Q&As and ready conversations
     each model had at the end of each week."""
-    since = _window(weeks).date()
+    window = _window(weeks)
+    since = window.date()
     with uow:
         s = uow.session
         names = dict(s.execute(select(AIModel.id, AIModel.name)).all())
-        added_week = _week(s, QA.added_at)
-        gone_week = _week(s, QA.deactivated_at)
-        training = QA.qa_type == QAType.TRAINING
-        added = _weekly_counts(
-            s,
-            select(QA.model_id, added_week, func.count(QA.id))
-            .where(training)
-            .group_by(QA.model_id, added_week),
+        # One pass over the training Q&As (an index covers it): when each was added and,
+        # for a deactivated one, when it went.
+        went = and_(QA.is_active.is_(False), QA.deactivated_at.is_not(None))
+        added = _week_or_before(s, QA.added_at, window).label("added")
+        gone = case((went, _week_or_before(s, QA.deactivated_at, window)), else_=null())
+        went_flag = case((went, 1), else_=0).label("went")
+        qa_rows = s.execute(
+            select(QA.model_id, added, went_flag, gone.label("gone"), func.count())
+            .where(QA.qa_type == QAType.TRAINING)
+            .group_by(QA.model_id, added, went_flag, gone)
+        ).all()
+        conv_week = _week_or_before(s, TrainingConversation.created_at, window)
+        ready = _changes(
+            s.execute(
+                select(TrainingConversation.model_id, conv_week, func.count())
+                .where(TrainingConversation.status == ConversationStatus.READY)
+                .group_by(TrainingConversation.model_id, conv_week)
+            ).all(),
+            since,
         )
-        gone = _weekly_counts(
-            s,
-            select(QA.model_id, gone_week, func.count(QA.id))
-            .where(training, QA.is_active.is_(False), QA.deactivated_at.is_not(None))
-            .group_by(QA.model_id, gone_week),
-        )
-        conv_week = _week(s, TrainingConversation.created_at)
-        ready = _weekly_counts(
-            s,
-            select(TrainingConversation.model_id, conv_week, func.count(TrainingConversation.id))
-            .where(TrainingConversation.status == ConversationStatus.READY)
-            .group_by(TrainingConversation.model_id, conv_week),
-        )
-    if not gone.empty:
-        gone["change"] = -gone["change"]
+    added_rows = _changes([(m, a, n) for m, a, _, _, n in qa_rows], since)
+    gone = _changes([(m, g, -n) for m, _, w, g, n in qa_rows if w], since)
     weeks_index = pd.date_range(since, _week_start(utcnow()).date(), freq="7D").date
     parts = []
     for series, changes in (
-        ("Training Q&As", pd.concat([added, gone])),
+        ("Training Q&As", pd.concat([added_rows, gone])),
         ("Ready conversations", ready),
     ):
         if changes.empty:

@@ -734,44 +734,57 @@ def _checkpoint_records(content: bytes) -> list[Mapping[str, Any]]:
     return [i for i in items if isinstance(i, Mapping)]
 
 
+def _event_metrics(picked: Sequence[Sequence[Any]]) -> pd.DataFrame:
+    """Long format from (step, metric, ...) rows: JSON numbers come back as numbers or as
+    text depending on the database, and anything that is not a number is left out."""
+    # Plain tuples: pandas probes each SQLAlchemy row for namedtuple fields, slowly.
+    wide = pd.DataFrame([tuple(r) for r in picked], columns=["step", *METRIC_NAMES], dtype=object)
+    wide = wide.apply(pd.to_numeric, errors="coerce")
+    wide = wide[wide["step"].notna() & (wide["step"] % 1 == 0)]
+    long = wide.melt(id_vars="step", var_name="metric", value_name="value").dropna()
+    long["step"] = long["step"].astype(int)
+    long["value"] = long["value"].astype(float)
+    long["source"] = "event"
+    return long[["step", "metric", "value", "source"]]
+
+
 @requires(Permission.READ)
 def training_metrics(uow: UnitOfWork, actor: Actor, compilation_id: int) -> pd.DataFrame:
     """Loss and token accuracy per step (long format: step, metric, value, source), from the
     provider's metric events and its checkpoints; a checkpoint's figure wins for its step."""
     with uow:
         get_or_404(uow.session, Compilation, compilation_id, "Compilation")
-        rows: list[dict[str, Any]] = []
-        for data in uow.session.scalars(
-            select(CompilationEvent.data).where(
+        # A long run has tens of thousands of metric events: the database picks the figures
+        # out of their JSON, so that no event's data is decoded here.
+        data = CompilationEvent.data
+        picked = uow.session.execute(
+            select(*(data[name].as_string() for name in ("step", *METRIC_NAMES))).where(
                 CompilationEvent.compilation_id == compilation_id,
                 CompilationEvent.event_type == "metrics",
             )
-        ):
-            if isinstance(data, Mapping):
-                rows += _metric_rows(data.get("step"), data, "event")
+        ).all()
         asset = uow.session.scalar(
             select(CompilationAsset.content).where(
                 CompilationAsset.compilation_id == compilation_id,
                 CompilationAsset.kind.in_(["checkpoints", "metrics"]),
             )
         )
-        for record in _checkpoint_records(asset or b""):
-            metrics = record.get("metrics")
-            values = metrics if isinstance(metrics, Mapping) else record
-            rows += _metric_rows(
-                record.get("step") or record.get("step_number"), values, "checkpoint"
-            )
-    frame = pd.DataFrame(rows, columns=["step", "metric", "value", "source"])
-    if frame.empty:
-        return frame
-    frame["rank"] = (frame["source"] == "checkpoint").astype(int)
-    frame = (
-        frame.sort_values(["step", "metric", "rank"])
+    rows: list[dict[str, Any]] = []
+    for record in _checkpoint_records(asset or b""):
+        metrics = record.get("metrics")
+        values = metrics if isinstance(metrics, Mapping) else record
+        rows += _metric_rows(record.get("step") or record.get("step_number"), values, "checkpoint")
+    columns = ["step", "metric", "value", "source"]
+    parts = [f for f in (_event_metrics(picked), pd.DataFrame(rows, columns=columns)) if len(f)]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    # Checkpoints come last, so that theirs is the figure kept for a step both report.
+    return (
+        pd.concat(parts, ignore_index=True)
         .drop_duplicates(["step", "metric"], keep="last")
-        .drop(columns="rank")
+        .sort_values(["step", "metric"])
         .reset_index(drop=True)
     )
-    return frame
 
 
 # --- dataset statistics ------------------------------------------------------------------
