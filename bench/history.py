@@ -508,8 +508,10 @@ def seed(url: str) -> Seeded:
     with engine.connect() as conn:
         assert conn.scalar(select(func.count(Compilation.id))) == COMPILATIONS
         assert conn.scalar(select(func.count(CompilationEvent.id))) == EVENTS
+        # The filters a manager would try: the model and the person busiest this month.
         busy_model, busy_requester = conn.execute(
             select(Compilation.model_id, Compilation.requested_by_id)
+            .where(Compilation.created_at >= _NOW - timedelta(days=30))
             .group_by(Compilation.model_id, Compilation.requested_by_id)
             .order_by(func.count().desc())
             .limit(1)

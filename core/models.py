@@ -201,6 +201,15 @@ class QA(Base):
         Index("ix_qas_model_id_changed_at", "model_id", "changed_at"),
         Index("ix_qas_model_id_question_key", "model_id", "question_key"),
         Index("ix_qas_model_id_active_type", "model_id", "is_active", "qa_type"),
+        # Covers the dashboard's weekly training-data counts (no table read on SQLite).
+        Index(
+            "ix_qas_type_model_added",
+            "qa_type",
+            "model_id",
+            "added_at",
+            "is_active",
+            "deactivated_at",
+        ),
     )
 
 

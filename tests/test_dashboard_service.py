@@ -131,6 +131,20 @@ def test_training_data_growth_per_model(
     assert len(company) == dashboard.DEFAULT_WEEKS
 
 
+def test_training_data_before_the_window_counts_towards_its_first_week(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
+) -> None:
+    full = dashboard.training_data_growth(new_uow(), _manager(seeded))
+    short = dashboard.training_data_growth(new_uow(), _manager(seeded), weeks=3)
+    assert len(short[short["model"] == "Company"]) == 3
+    key = ["series", "model", "week"]
+    merged = short.merge(full, on=key, suffixes=("_short", "_full"))
+    assert len(merged) == len(short)
+    # The seeded Q&As go back six weeks: the short window starts from the same level.
+    assert (merged["count_short"] == merged["count_full"]).all()
+    assert short[short["week"] == short["week"].min()]["count"].sum() > 0
+
+
 def test_validation_score_per_model_over_versions(
     new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
 ) -> None:

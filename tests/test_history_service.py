@@ -10,6 +10,7 @@ import pytest
 
 from core.domain import CompilationStatus, Role
 from core.errors import NotFound
+from core.models import CompilationEvent
 from core.permissions import Actor
 from core.services import history
 from core.services.history import HistoryFilter
@@ -199,6 +200,28 @@ def test_training_metrics_merge_events_and_checkpoints(
     assert loss[5] == pytest.approx(0.3)
     empty = history.training_metrics(new_uow(), _manager(seeded), seeded.skipped)
     assert empty.empty and list(empty.columns) == ["step", "metric", "value", "source"]
+
+
+def test_metric_events_the_provider_garbled_are_left_out(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
+) -> None:
+    with new_uow() as uow:
+        for data in (
+            {"step": 6, "train_loss": "n/a", "train_mean_token_accuracy": 0.9},
+            {"train_loss": 0.1},  # no step
+            {"step": "seven", "train_loss": 0.1},
+            {"step": 8, "train_loss": None, "valid_loss": 0.2},
+        ):
+            uow.session.add(
+                CompilationEvent(
+                    compilation_id=seeded.v2_compilation, event_type="metrics", data=data
+                )
+            )
+        uow.commit()
+    frame = history.training_metrics(new_uow(), _manager(seeded), seeded.v2_compilation)
+    late = frame[frame["step"] > 5][["step", "metric", "value"]].values.tolist()
+    assert late == [[6, "train_mean_token_accuracy", 0.9], [8, "valid_loss", 0.2]]
+    assert frame["step"].tolist() == sorted(frame["step"])
 
 
 def test_progress_of_running_compilations_and_of_ones_just_finished(

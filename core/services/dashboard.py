@@ -81,7 +81,10 @@ def _window(weeks: int) -> datetime:
 
 def _as_day(values: pd.Series) -> pd.Series:
     """Week or month keys as dates, whatever type the dialect returned them as."""
-    return pd.to_datetime(values.astype(str).str.slice(0, 10)).dt.date
+    # Thousands of rows share a few dozen keys: each distinct one is converted once.
+    keys = pd.Series(values.unique())
+    days = pd.to_datetime(keys.astype(str).str.slice(0, 10)).dt.date
+    return values.map(dict(zip(keys, days, strict=True)))
 
 
 @requires(Permission.READ)
@@ -105,42 +108,57 @@ def compilations_per_week(
     return frame.sort_values(["week", "status"]).reset_index(drop=True)
 
 
+def _median_seconds(session: Session, since: datetime, *, by_week: bool) -> dict[Any, float]:
+    """The median duration of the successful runs since a moment, per week (keyed by the
+    dialect's week value) or overall (keyed None). PostgreSQL computes it; SQLite has no
+    median, so it hands over the one narrow column and pandas takes it."""
+    seconds = cast(_duration_seconds(session), Float)
+    keys = [_week(session, Compilation.created_at).label("week")] if by_week else []
+    query = select(*keys).where(
+        Compilation.created_at >= since,
+        Compilation.status == CompilationStatus.SUCCEEDED,
+        Compilation.started_at.is_not(None),
+        Compilation.finished_at.is_not(None),
+    )
+    if _dialect(session) == "postgresql":
+        rows = session.execute(
+            query.add_columns(func.percentile_cont(0.5).within_group(seconds)).group_by(*keys)
+        ).all()
+        return {(r[0] if by_week else None): float(r[-1]) for r in rows if r[-1] is not None}
+    rows = session.execute(query.add_columns(seconds)).all()
+    frame = pd.DataFrame(
+        [(r[0] if by_week else None, r[-1]) for r in rows], columns=["key", "seconds"]
+    )
+    if frame.empty:
+        return {}
+    medians = frame.groupby("key", dropna=False)["seconds"].median().dropna()
+    return {(k if by_week else None): float(v) for k, v in medians.items()}
+
+
 @requires(Permission.READ)
 def weekly_outcomes(uow: UnitOfWork, actor: Actor, weeks: int = DEFAULT_WEEKS) -> pd.DataFrame:
     """week, succeeded, failed, success_rate, median_minutes (of the successful runs)."""
+    since = _window(weeks)
     with uow:
         s = uow.session
         week = _week(s, Compilation.created_at).label("week")
-        rows = s.execute(
-            select(
-                week,
-                Compilation.status,
-                cast(_duration_seconds(s), Float).label("seconds"),
-            ).where(
-                Compilation.created_at >= _window(weeks),
-                Compilation.status.in_(list(_DECIDED)),
-            )
+        counted = s.execute(
+            select(week, Compilation.status, func.count(Compilation.id))
+            .where(Compilation.created_at >= since, Compilation.status.in_(list(_DECIDED)))
+            .group_by(week, Compilation.status)
         ).all()
-    raw = pd.DataFrame(
-        [(w, st.value, sec) for w, st, sec in rows], columns=["week", "status", "seconds"]
-    )
+        medians = _median_seconds(s, since, by_week=True)
     columns = ["week", "succeeded", "failed", "success_rate", "median_minutes"]
-    if raw.empty:
+    if not counted:
         return pd.DataFrame(columns=columns)
+    raw = pd.DataFrame([(w, st.value, n) for w, st, n in counted], columns=["week", "status", "n"])
+    raw["median"] = raw["week"].map(lambda w: medians.get(w, float("nan")) / 60)
     raw["week"] = _as_day(raw["week"])
-    counts = raw.pivot_table(index="week", columns="status", values="seconds", aggfunc="size")
-    counts = counts.reindex(columns=[s.value for s in _DECIDED], fill_value=0).fillna(0)
-    succeeded = raw[raw["status"] == CompilationStatus.SUCCEEDED.value]
-    medians = succeeded.groupby("week")["seconds"].median() / 60
-    frame = pd.DataFrame(
-        {
-            "succeeded": counts["succeeded"].astype(int),
-            "failed": counts["failed"].astype(int),
-        }
-    )
+    frame = raw.pivot_table(index="week", columns="status", values="n", aggfunc="sum")
+    frame = frame.reindex(columns=[s.value for s in _DECIDED], fill_value=0).fillna(0).astype(int)
     frame["success_rate"] = frame["succeeded"] / (frame["succeeded"] + frame["failed"])
-    frame["median_minutes"] = medians.reindex(frame.index)
-    return frame.reset_index().rename(columns={"index": "week"})[columns]
+    frame["median_minutes"] = raw.groupby("week")["median"].first()
+    return frame.reset_index()[columns]
 
 
 @requires(Permission.READ)
@@ -157,18 +175,7 @@ def summary(uow: UnitOfWork, actor: Actor, weeks: int = DEFAULT_WEEKS) -> Summar
                 .group_by(Compilation.status)
             )
         }
-        durations = [
-            float(v)
-            for v in s.scalars(
-                select(cast(_duration_seconds(s), Float)).where(
-                    Compilation.created_at >= since,
-                    Compilation.status == CompilationStatus.SUCCEEDED,
-                    Compilation.started_at.is_not(None),
-                    Compilation.finished_at.is_not(None),
-                )
-            )
-            if v is not None
-        ]
+        median = _median_seconds(s, since, by_week=False).get(None)
     decided = sum(by_status.get(s.value, 0) for s in _DECIDED)
     return Summary(
         weeks=weeks,
@@ -177,7 +184,7 @@ def summary(uow: UnitOfWork, actor: Actor, weeks: int = DEFAULT_WEEKS) -> Summar
         success_rate=by_status.get(CompilationStatus.SUCCEEDED.value, 0) / decided
         if decided
         else None,
-        median_duration_seconds=float(pd.Series(durations).median()) if durations else None,
+        median_duration_seconds=median,
     )
 
 
@@ -258,12 +265,12 @@ def training_data_growth(uow: UnitOfWork, actor: Actor, weeks: int = DEFAULT_WEE
         # for a deactivated one, when it went.
         went = and_(QA.is_active.is_(False), QA.deactivated_at.is_not(None))
         added = _week_or_before(s, QA.added_at, window).label("added")
-        gone = case((went, _week_or_before(s, QA.deactivated_at, window)), else_=null())
+        gone_week = case((went, _week_or_before(s, QA.deactivated_at, window)), else_=null())
         went_flag = case((went, 1), else_=0).label("went")
         qa_rows = s.execute(
-            select(QA.model_id, added, went_flag, gone.label("gone"), func.count())
+            select(QA.model_id, added, went_flag, gone_week.label("gone"), func.count())
             .where(QA.qa_type == QAType.TRAINING)
-            .group_by(QA.model_id, added, went_flag, gone)
+            .group_by(QA.model_id, added, went_flag, gone_week)
         ).all()
         conv_week = _week_or_before(s, TrainingConversation.created_at, window)
         ready = _changes(
@@ -277,15 +284,12 @@ def training_data_growth(uow: UnitOfWork, actor: Actor, weeks: int = DEFAULT_WEE
     added_rows = _changes([(m, a, n) for m, a, _, _, n in qa_rows], since)
     gone = _changes([(m, g, -n) for m, _, w, g, n in qa_rows if w], since)
     weeks_index = pd.date_range(since, _week_start(utcnow()).date(), freq="7D").date
-    parts = []
-    for series, changes in (
-        ("Training Q&As", pd.concat([added_rows, gone])),
-        ("Ready conversations", ready),
-    ):
-        if changes.empty:
+    parts: list[pd.DataFrame] = []
+    for series, frames in (("Training Q&As", [added_rows, gone]), ("Ready conversations", [ready])):
+        frames = [f for f in frames if not f.empty]
+        if not frames:
             continue
-        # Everything before the window counts towards its first week's starting level.
-        changes = changes.assign(week=changes["week"].where(changes["week"] >= since, since))
+        changes = pd.concat(frames, ignore_index=True)
         table = changes.pivot_table(
             index="week", columns="model_id", values="change", aggfunc="sum", fill_value=0
         )
