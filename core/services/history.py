@@ -745,7 +745,8 @@ def _event_metrics(picked: Sequence[Sequence[Any]]) -> pd.DataFrame:
     long["step"] = long["step"].astype(int)
     long["value"] = long["value"].astype(float)
     long["source"] = "event"
-    return long[["step", "metric", "value", "source"]]
+    picked_columns: pd.DataFrame = long[["step", "metric", "value", "source"]]
+    return picked_columns
 
 
 @requires(Permission.READ)
