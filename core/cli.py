@@ -155,14 +155,14 @@ def cmd_set_connection(args: argparse.Namespace) -> int:
 
 @command("validate")
 def cmd_validate(args: argparse.Namespace) -> int:
-    from core.training.validator import validate_jsonl
+    from core.training.validator import validate_stream
 
     path = Path(args.file)
     try:
-        content = path.read_bytes()
+        with path.open("rb") as stream:
+            report = validate_stream(stream, base_model=args.base_model)
     except OSError as exc:
         raise ArbiterError(f"Cannot read {path}: {exc.strerror}.") from exc
-    report = validate_jsonl(content, base_model=args.base_model)
     for finding in report.findings:
         print(f"{path}:{finding.line or '-'}: {finding.severity}: {finding.message}")
     hidden = report.errors + report.warnings - len(report.findings)
@@ -183,7 +183,7 @@ def cmd_import_transcripts(args: argparse.Namespace) -> int:
         raise ArbiterError(f"There is no file {args.file!r}.")
     try:
         result = transcripts.import_transcripts(
-            uow, CLI_ACTOR, model.id, path.name, path.read_bytes()
+            uow, CLI_ACTOR, model.id, path.name, _read_import(path)
         )
     except ValidationFailed as exc:
         # One problem per line, so that each bad line of the file can be found.
@@ -196,6 +196,19 @@ def cmd_import_transcripts(args: argparse.Namespace) -> int:
         f" ({result.with_personal_data:,} with personal-data warnings)."
     )
     return 0
+
+
+def _read_import(path: Path) -> bytes:
+    """An import file's bytes; one over the import limit is refused before it is read."""
+    from core.tabular import too_large
+
+    try:
+        refused = too_large(path.name, path.stat().st_size)
+        if refused:
+            raise ValidationFailed(f"{refused}.")
+        return path.read_bytes()
+    except OSError as exc:
+        raise ArbiterError(f"Cannot read {path}: {exc.strerror}.") from exc
 
 
 def _model_id(uow: UnitOfWork, name_or_id: str) -> int:
@@ -211,11 +224,7 @@ def cmd_import_qas(args: argparse.Namespace) -> int:
     uow = _uow()
     model_id = _model_id(uow, args.model)
     path = Path(args.file)
-    try:
-        content = path.read_bytes()
-    except OSError as exc:
-        raise ArbiterError(f"Cannot read {path}: {exc.strerror}.") from exc
-    table = qa_io.read_upload(path.name, content)
+    table = qa_io.read_upload(path.name, _read_import(path))
     mapping = qa_io.suggest_mapping(table.headers)
     for pair in args.column or []:
         field, _, header = pair.partition("=")

@@ -6,6 +6,7 @@ No SQLAlchemy here, so that pages may use these names without touching the ORM.
 from __future__ import annotations
 
 import enum
+import re
 from datetime import UTC, datetime
 
 # Limits shared by the services, importers and the UI.
@@ -16,6 +17,21 @@ ANSWER_MAX = 32_000
 NOTES_MAX = 4_000
 SYSTEM_MESSAGE_MAX = 8_000
 MESSAGE_MAX = 64_000
+# Q&A and transcript files are parsed in memory (several times their size, with the preview
+# and the duplicate checks), so one file may hold at most this much; the validator streams
+# and has no such limit. Streamlit's upload limit (.streamlit/config.toml) matches it.
+IMPORT_MAX_BYTES = 50 * 1024 * 1024
+IMPORT_MAX_MB = IMPORT_MAX_BYTES // (1024 * 1024)
+
+# C0 control characters other than tab, line feed and carriage return: PostgreSQL cannot
+# store NUL in text, XLSX cannot hold any of them, and none means anything in training text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def control_character(text: str) -> str | None:
+    """The first control character that no stored text may hold, as ``U+0000``, or None."""
+    found = _CONTROL.search(text)
+    return f"U+{ord(found.group()):04X}" if found else None
 
 
 def utcnow() -> datetime:

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.domain import ANSWER_MAX, NOTES_MAX, QUESTION_MAX, SECTION_MAX, QAType
+from core.domain import (
+    ANSWER_MAX,
+    NOTES_MAX,
+    QUESTION_MAX,
+    SECTION_MAX,
+    QAType,
+    control_character,
+)
 
 EDITABLE_FIELDS = ("section", "question", "answer", "qa_type", "is_active", "notes")
 FIELD_LABELS = {
@@ -64,6 +71,9 @@ def clean_text(field: str, raw: Any) -> str:
     text = "" if raw is None else str(raw)
     if REPLACEMENT_CHARACTER in text:
         raise FieldError(f"{label} has broken characters (the file is not valid UTF-8 there)")
+    control = control_character(text)
+    if control:
+        raise FieldError(f"{label} holds the control character {control}; remove it")
     # One kind of line break, whatever the file or browser sent (XLSX keeps no CR anyway).
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     if field in _REQUIRED and not text:

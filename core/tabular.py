@@ -5,6 +5,9 @@ line number of a JSONL file, so that errors can point at the place to fix. Bytes
 not UTF-8 are kept as U+FFFD so that the row with broken encoding, not the whole file, is
 refused. Writing guards cells that a spreadsheet would run as a formula, and reading takes
 that guard off again, so that export followed by import gives back the same text.
+
+A file is read whole, so it may hold at most ``IMPORT_MAX_BYTES`` (and as much text once
+unpacked, for XLSX); larger files are refused before they are parsed.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
 
 from core.csv_export import FORMULA_STARTS
+from core.domain import IMPORT_MAX_BYTES, IMPORT_MAX_MB, control_character
 
 Progress = Callable[[float, str], None]
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -79,11 +84,37 @@ def format_of(name: str) -> str:
 
 
 def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text" is UTF-16 with a byte-order mark.
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         # Kept as U+FFFD: the rows that hold broken bytes are refused one by one.
         return data.decode("utf-8-sig", errors="replace")
+
+
+# Only these end a line: JSON text may hold U+2028 or U+0085 inside a string, which
+# str.splitlines() would take for line ends.
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def text_lines(text: str) -> list[str]:
+    """The lines of a text file, whatever mix of CRLF, CR and LF ends them."""
+    lines = _LINE_END.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def too_large(name: str, size: int) -> str | None:
+    """Why a file of ``size`` bytes is not read, or None."""
+    if size <= IMPORT_MAX_BYTES:
+        return None
+    return (
+        f"{name} has {size / (1024 * 1024):,.0f} MB; import at most {IMPORT_MAX_MB} MB at a "
+        "time (split the file)"
+    )
 
 
 def _delimiter(sample: str) -> str:
@@ -128,8 +159,16 @@ def _rows_from_records(
 ) -> Table:
     headers = _unique_headers(header) if header is not None else []
     rows: list[TableRow] = []
+    characters = 0
     for count, (number, record) in enumerate(records, start=1):
         cells = [_cell(v) for v in record]
+        # An XLSX file is compressed: its size says little about the text inside.
+        characters += sum(map(len, cells))
+        if characters > IMPORT_MAX_BYTES:
+            raise TableError(
+                f"{name} holds more than {IMPORT_MAX_MB} MB of text (at row {number}); "
+                "split the file"
+            )
         if not any(c.strip() for c in cells):
             continue
         if header is None and not headers:
@@ -156,15 +195,42 @@ def read_text(
     """Delimited text: a CSV file, or rows pasted from a spreadsheet (tab-separated)."""
     if not text.strip():
         raise TableError(f"{name} is empty")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text[:65_536]))
-    numbered = ((index, record) for index, record in enumerate(reader, start=1))
+    # A file is checked strictly, so that a quote that is never closed is named, not allowed
+    # to swallow the rest of the file into one cell; pasted cells are taken as they come.
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=_delimiter(text[:65_536]), strict=kind == "csv"
+    )
+    numbered = _records(name, reader)
     header = None
     if has_header:
         first = next(numbered, None)
         if first is None:
             raise TableError(f"{name} has no header row")
         header = first[1]
+        if any(control_character(h) or "\ufffd" in h for h in header):
+            raise TableError(
+                f"{name}: row 1 (the header) is not readable text; save the file as CSV (UTF-8)"
+            )
     return _rows_from_records(name, kind, numbered, header, progress, strip_guard=True)
+
+
+def _records(name: str, reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    """Numbered CSV records; broken quoting stops the file with the row where it starts."""
+    number = 0
+    while True:
+        number += 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            hint = (
+                "a quote opened there is never closed"
+                if "end of data" in str(exc)
+                else f"the quoting is broken ({exc})"
+            )
+            raise TableError(f"{name}, row {number}: {hint}") from None
+        yield number, record
 
 
 def _read_xlsx(name: str, data: bytes, progress: Progress | None) -> Table:
@@ -188,7 +254,7 @@ def _read_xlsx(name: str, data: bytes, progress: Progress | None) -> Table:
 def _read_jsonl(name: str, text: str) -> Table:
     headers: list[str] = []
     rows: list[TableRow] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text_lines(text), start=1):
         if not line.strip():
             continue
         try:
@@ -209,14 +275,23 @@ def _read_jsonl(name: str, text: str) -> Table:
 def read_table(name: str, data: bytes, progress: Progress | None = None) -> Table:
     """A file's rows by its extension (.csv/.tsv/.txt, .xlsx, .jsonl)."""
     kind = format_of(name)
+    refused = too_large(name, len(data))
+    if refused:
+        raise TableError(refused)
     if not data.strip():
         raise TableError(f"{name} is empty")
     if kind == "xlsx":
-        return _read_xlsx(name, data, progress)
-    text = _decode(data)
-    if kind == "jsonl":
-        return _read_jsonl(name, text)
-    return read_text(name, text, progress=progress)
+        table = _read_xlsx(name, data, progress)
+    else:
+        text = _decode(data)
+        if not text.strip():
+            raise TableError(f"{name} is empty")
+        table = (
+            _read_jsonl(name, text) if kind == "jsonl" else read_text(name, text, progress=progress)
+        )
+    if not table.rows:
+        raise TableError(f"{name} has no rows below its header")
+    return table
 
 
 def _report(progress: Progress | None, done: int, total: int, verb: str) -> None:

@@ -25,6 +25,7 @@ from core.domain import (
     AnswerMode,
     ChatKind,
     ChatMessageStatus,
+    control_character,
     utcnow,
 )
 from core.errors import (
@@ -552,6 +553,12 @@ def post_message(uow: UnitOfWork, actor: Actor, chat_id: int, content: str) -> P
     if len(text) > MESSAGE_MAX:
         raise ValidationFailed(
             "The message is too long.", [Problem("message", f"at most {MESSAGE_MAX:,} characters")]
+        )
+    control = control_character(text)
+    if control:
+        raise ValidationFailed(
+            "The message holds a control character.",
+            [Problem("message", f"remove the control character {control}")],
         )
     with uow:
         session = uow.session

@@ -12,10 +12,11 @@ provider's "answered from example N" lead back to the records).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from core.training.hierarchy import Relation
 
@@ -177,25 +178,51 @@ def build_training_set(system_message: str, sources: Iterable[SourceData]) -> Tr
     )
 
 
+# No example the providers take comes near this; a longer line is reported, never held whole.
+MAX_LINE_BYTES = 8 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+
+
+def read_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
+    """The numbered lines of a file without their line feed, one at a time; ``None`` for a
+    line longer than ``MAX_LINE_BYTES``, which is skipped without being kept."""
+    number = 0
+    while raw := stream.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):
+                raw = stream.readline(1024 * 1024)
+            yield number, None
+            continue
+        yield number, raw[:-1] if raw.endswith(b"\n") else raw
+
+
+def parse_line(number: int, raw: bytes | None) -> Example | str:
+    """One line of a JSONL training file as an example, or why it is not one."""
+    if raw is None:
+        return f"longer than {MAX_LINE_BYTES // (1024 * 1024)} MB: not read"
+    stripped = raw.strip()
+    if not stripped:
+        return "empty line: each line must hold one JSON example"
+    if number == 1 and stripped.startswith(_BOM):
+        return "the file starts with a byte-order mark (BOM); save it as UTF-8 without one"
+    try:
+        data = json.loads(stripped.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text (byte {exc.start + 1})"
+    except json.JSONDecodeError as exc:
+        return f"not valid JSON ({exc.msg}, column {exc.colno})"
+    return Example(number, data, (SourceRef("line", number),), line_digest(raw))
+
+
 def parse_jsonl(content: bytes) -> tuple[list[Example], list[tuple[int, str]]]:
     """The examples of any JSONL file, and the lines that are not JSON at all."""
     examples: list[Example] = []
     broken: list[tuple[int, str]] = []
-    lines = content.split(b"\n")
-    if lines and not lines[-1]:
-        lines.pop()  # the newline that ends the last line
-    for number, raw in enumerate(lines, start=1):
-        stripped = raw.strip()
-        if not stripped:
-            broken.append((number, "empty line: each line must hold one JSON example"))
-            continue
-        try:
-            data = json.loads(stripped.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            broken.append((number, f"not UTF-8 text (byte {exc.start + 1})"))
-            continue
-        except json.JSONDecodeError as exc:
-            broken.append((number, f"not valid JSON ({exc.msg}, column {exc.colno})"))
-            continue
-        examples.append(Example(number, data, (SourceRef("line", number),), line_digest(raw)))
+    for number, raw in read_lines(io.BytesIO(content)):
+        parsed = parse_line(number, raw)
+        if isinstance(parsed, str):
+            broken.append((number, parsed))
+        else:
+            examples.append(parsed)
     return examples, broken

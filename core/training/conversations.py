@@ -11,7 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from core.domain import MESSAGE_MAX, NAME_MAX, ConversationOrigin, MessageRole
+from core.domain import (
+    MESSAGE_MAX,
+    NAME_MAX,
+    ConversationOrigin,
+    MessageRole,
+    control_character,
+)
 from core.errors import Problem
 from core.training import tokens
 
@@ -50,6 +56,8 @@ def message_problems(messages: Sequence[MessageDraft]) -> list[Problem]:
             found.append(Problem(where, "is empty"))
         elif len(message.content) > MESSAGE_MAX:
             found.append(Problem(where, f"is longer than {MESSAGE_MAX:,} characters"))
+        elif control := control_character(message.content + message.participant_name):
+            found.append(Problem(where, f"holds the control character {control}; remove it"))
         if len(message.participant_name) > NAME_MAX:
             found.append(Problem(where, f"participant name: at most {NAME_MAX} characters"))
         if message.role == MessageRole.ASSISTANT and message.weight not in (None, 0, 1):

@@ -12,11 +12,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.domain import MESSAGE_MAX, NAME_MAX, MessageRole
+from core.domain import IMPORT_MAX_BYTES, MESSAGE_MAX, NAME_MAX, MessageRole, control_character
 from core.errors import Problem, ValidationFailed
+from core.tabular import text_lines, too_large
 from core.training.pii import describe, find_personal_data
 
-MAX_FILE_BYTES = 100 * 1024 * 1024
+MAX_FILE_BYTES = IMPORT_MAX_BYTES
 MAX_TRANSCRIPTS = 100_000
 MAX_PROBLEMS = 1_000
 ROLES = {r.value for r in MessageRole}
@@ -64,6 +65,8 @@ def _check_message(
         problems.append(Problem(where, "content is empty"))
     elif len(content) > MESSAGE_MAX:
         problems.append(Problem(where, f"content is longer than {MESSAGE_MAX:,} characters"))
+    elif control := control_character(content):
+        problems.append(Problem(where, f"content holds the control character {control}"))
     if weight is not None and (role != "assistant" or weight not in (0, 1)):
         problems.append(Problem(where, "weight: 0 or 1, on assistant messages only"))
 
@@ -88,7 +91,7 @@ def _text(content: Any) -> Any:
 def parse_jsonl(filename: str, text: str) -> list[ParsedTranscript]:
     problems: list[Problem] = []
     parsed: list[ParsedTranscript] = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    for line_no, line in enumerate(text_lines(text), start=1):
         if len(problems) >= MAX_PROBLEMS:
             break
         if not line.strip():
@@ -113,6 +116,8 @@ def parse_jsonl(filename: str, text: str) -> list[ParsedTranscript]:
             role, content, weight = item.get("role"), _text(item.get("content")), item.get("weight")
             _check_message(here, role, content, weight, problems)
             participant = str(item.get("name") or item.get("participant") or "")[:NAME_MAX]
+            if control_character(participant):
+                problems.append(Problem(here, "the name holds a control character"))
             messages.append(
                 {
                     "role": role,
@@ -150,7 +155,9 @@ def _csv_columns(header: list[str]) -> tuple[dict[str, int], list[Problem]]:
 
 
 def parse_csv(filename: str, text: str) -> list[ParsedTranscript]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Strict: a quote that is never closed is an error on its line, not the rest of the file
+    # swallowed into one message.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -172,7 +179,8 @@ def parse_csv(filename: str, text: str) -> list[ParsedTranscript]:
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(Problem(f"line {line_no}", f"not valid CSV ({exc})"))
+            hint = "a quote opened here is never closed" if "end of data" in str(exc) else exc
+            problems.append(Problem(f"line {line_no}", f"not valid CSV ({hint})"))
             break
         if not any(cell.strip() for cell in row):
             continue
@@ -187,6 +195,8 @@ def parse_csv(filename: str, text: str) -> list[ParsedTranscript]:
         if not conversation:
             problems.append(Problem(where, "conversation id is empty"))
             continue
+        if control_character(conversation + cell("participant") + cell("time")):
+            problems.append(Problem(where, "a cell holds a control character"))
         _check_message(where, role, content, None, problems)
         group = groups.setdefault(
             conversation,
@@ -216,19 +226,34 @@ def parse_csv(filename: str, text: str) -> list[ParsedTranscript]:
     return list(groups.values())
 
 
+def decode(filename: str, content: bytes) -> str:
+    """The text of a UTF-8 file (a byte-order mark is dropped; UTF-16 with its mark is read
+    too), or ValidationFailed naming the line with the first byte that is not UTF-8."""
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return content.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ValidationFailed(
+                f"{filename} starts like UTF-16 text but is not; save it as UTF-8."
+            ) from None
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = content.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (content.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ValidationFailed(
+            f"{filename} is not UTF-8 text; save it as UTF-8. Nothing was written.",
+            [Problem(f"line {line}", f"byte {column} is not UTF-8 (Latin-1 or another encoding?)")],
+        ) from None
+
+
 def parse_transcripts(filename: str, content: bytes) -> list[ParsedTranscript]:
     """Transcripts with their personal-data warnings, or ``ValidationFailed`` naming every
     bad line."""
-    if len(content) > MAX_FILE_BYTES:
-        raise ValidationFailed(
-            f"{filename} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; split it."
-        )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed(
-            f"{filename} is not UTF-8 text.", [Problem("file", f"byte {exc.start}")]
-        ) from None
+    refused = too_large(filename, len(content))
+    if refused:
+        raise ValidationFailed(f"{refused}.")
+    text = decode(filename, content)
     lowered = filename.lower()
     if lowered.endswith(".csv"):
         parsed = parse_csv(filename, text)

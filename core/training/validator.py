@@ -16,14 +16,16 @@ Every finding names where it is: the example's line and the records it came from
 
 from __future__ import annotations
 
+import io
+import itertools
 import re
-from collections import defaultdict
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from core.training import pii, tokens
-from core.training.builder import Example, SourceRef, parse_jsonl
+from core.training.builder import Example, SourceRef, parse_line, read_lines
 from core.training.text import question_key
 
 MIN_EXAMPLES = 10
@@ -33,6 +35,10 @@ SHORT_ANSWER_WORDS = 3
 LONG_ANSWER_WORDS = 1_500
 # Each kind of finding is listed this many times at most; the count is always complete.
 FINDINGS_PER_CODE = 200
+# Examples whose texts are counted and checked together before they are let go: enough
+# to share the work, few enough to keep memory small.
+_BATCH = 1_000
+_BATCH_CHARACTERS = 4_000_000
 
 ROLES = frozenset({"system", "user", "assistant", "tool", "function"})
 MESSAGE_KEYS = frozenset(
@@ -143,18 +149,34 @@ def _plural(n: int, word: str) -> str:
 
 
 class _Checker:
-    """One pass over the examples, collecting findings and the texts to count."""
+    """One pass over the examples, in batches: the texts of a batch are counted and checked
+    for personal data together, then let go; across batches only a few numbers per example
+    are kept (for duplicates and contradictions), so that a file of any size is checked in
+    bounded memory."""
 
-    def __init__(self, report: Report, examples: Sequence[Example]) -> None:
+    def __init__(self, report: Report, base_model: str | None, examples: Sequence[Example]) -> None:
         self.report = report
+        self.base_model = base_model
+        # In memory (a model's set): the examples, for their sources. A file: nothing kept.
         self.examples = examples
+        self.count = 0
+        # The current batch: its examples, its distinct texts, per example the indexes of
+        # its texts and the fixed per-message overhead, and every content with its place.
+        self.batch: list[Example] = []
+        self.batch_characters = 0
         self.texts: dict[str, int] = {}
-        # Per example: indexes into the text list, and the fixed per-message overhead.
         self.example_texts: list[list[int]] = []
         self.overhead: list[int] = []
-        self.pairs: dict[str, list[tuple[str, Example]]] = defaultdict(list)
-        # (text index, example, message position) of every content, checked at the end.
         self.contents: list[tuple[int, Example, int]] = []
+        # Across batches, 8 bytes a value. Texts are compared by their 64-bit hashes: a
+        # collision could at worst add a duplicate warning, never an error.
+        self.lines = array("q")  # the line of each example
+        self.pair_keys = array("q")  # question asked alone, normalised
+        self.pair_answers = array("q")  # its answer, spacing and case folded
+        self.pair_digests = array("q")  # the example's line digest
+        self.pair_examples = array("q")
+        self.line_digests = array("q")  # examples read from file lines: the line digest
+        self.line_examples = array("q")
 
     def error(self, example: Example, code: str, message: str) -> None:
         self.report.add(Finding("error", code, message, example.line, example.sources))
@@ -166,9 +188,28 @@ class _Checker:
         index = self.texts.get(text)
         if index is None:
             index = self.texts[text] = len(self.texts)
+            self.batch_characters += len(text)
         return index
 
-    def check(self, example: Example) -> None:
+    def add(self, example: Example) -> None:
+        ordinal = self.count
+        self.count += 1
+        self.lines.append(example.line)
+        if example.sources and example.sources[0].kind == "line":
+            self.line_digests.append(hash(example.digest))
+            self.line_examples.append(ordinal)
+        elif len(example.sources) > 1:
+            self.warn(
+                example,
+                "duplicate",
+                f"{len(example.sources)} records give this identical example; it is kept once",
+            )
+        self.batch.append(example)
+        self.check(example, ordinal)
+        if len(self.batch) >= _BATCH or self.batch_characters >= _BATCH_CHARACTERS:
+            self.flush()
+
+    def check(self, example: Example, ordinal: int) -> None:
         indexes: list[int] = []
         self.example_texts.append(indexes)
         self.overhead.append(0)
@@ -233,7 +274,7 @@ class _Checker:
                     if isinstance(content, str) and content and not content.isspace():
                         self.check_length(example, position, content)
                         if last_user is not None and users == 1:
-                            self.pairs[question_key(last_user)].append((content, example))
+                            self.add_pair(example, ordinal, last_user, content)
         self.overhead[-1] = overhead
         if assistants == 0:
             self.error(example, "example_missing_assistant_message", "no assistant message")
@@ -283,6 +324,41 @@ class _Checker:
                 self.error(example, "invalid_weight", f"{where}: weight must be 0 or 1")
         return content
 
+    def add_pair(self, example: Example, ordinal: int, question: str, answer: str) -> None:
+        key = question_key(question)
+        if key:
+            self.pair_keys.append(hash(key))
+            self.pair_answers.append(hash(" ".join(answer.split()).casefold()))
+            self.pair_digests.append(hash(example.digest))
+            self.pair_examples.append(ordinal)
+
+    def flush(self) -> None:
+        """Count the tokens of the batch and check its personal data, then let it go."""
+        if not self.batch:
+            return
+        self.check_personal_data()
+        counts = tokens.count_text_batch(list(self.texts), self.base_model)
+        limit = self.report.token_limit
+        for example, indexes, overhead in zip(
+            self.batch, self.example_texts, self.overhead, strict=True
+        ):
+            count = sum(counts[i] for i in indexes) + overhead if indexes else 0
+            self.report.example_tokens.append(count)
+            if count > limit:
+                self.error(
+                    example,
+                    "too_many_tokens",
+                    f"{count:,} tokens; {self.base_model or 'the base model'} takes at most "
+                    f"{limit:,} per example",
+                )
+        self.batch, self.texts, self.example_texts, self.overhead = [], {}, [], []
+        self.contents, self.batch_characters = [], 0
+
+    def sources_of(self, ordinal: int) -> tuple[SourceRef, ...]:
+        if self.examples:
+            return self.examples[ordinal].sources
+        return (SourceRef("line", self.lines[ordinal]),)
+
     def check_personal_data(self) -> None:
         texts = list(self.texts)
         flagged = {
@@ -314,31 +390,50 @@ class _Checker:
 
     def check_pairs(self) -> None:
         """The same question (ignoring case, spacing, punctuation) asked more than once."""
-        for key, answers in self.pairs.items():
-            if len(answers) < 2 or not key:
-                continue
-            distinct = {" ".join(a.split()).casefold() for a, _ in answers}
-            examples = [e for _, e in answers]
-            if len({e.digest for e in examples}) == 1:
+        for members in _groups(self.pair_keys):
+            if len({self.pair_digests[i] for i in members}) == 1:
                 continue  # the same line repeated: reported as an identical example
-            sources = tuple(s for e in examples for s in e.sources)
-            lines = ", ".join(str(e.line) for e in examples[:10])
-            if len(distinct) > 1:
+            ordinals = [self.pair_examples[i] for i in members]
+            sources = tuple(s for o in ordinals for s in self.sources_of(o))
+            lines = ", ".join(str(self.lines[o]) for o in ordinals[:10])
+            distinct = len({self.pair_answers[i] for i in members})
+            if distinct > 1:
                 code, message = (
                     "contradiction",
-                    f"the same question has {len(distinct)} different answers (lines {lines})",
+                    f"the same question has {distinct} different answers (lines {lines})",
                 )
             else:
                 code = "duplicate"
                 message = f"the same question and answer appear more than once (lines {lines})"
-            self.report.add(Finding("warning", code, message, examples[0].line, sources))
+            self.report.add(Finding("warning", code, message, self.lines[ordinals[0]], sources))
 
-    def count_tokens(self, base_model: str | None) -> None:
-        counts = tokens.count_text_batch(list(self.texts), base_model)
-        self.report.example_tokens = [
-            sum(counts[i] for i in indexes) + overhead if indexes else 0
-            for indexes, overhead in zip(self.example_texts, self.overhead, strict=True)
-        ]
+    def check_identical_lines(self) -> None:
+        for members in _groups(self.line_digests):
+            ordinals = [self.line_examples[i] for i in members]
+            lines = ", ".join(str(self.lines[o]) for o in ordinals[:10])
+            first = ordinals[0]
+            self.report.add(
+                Finding(
+                    "warning",
+                    "duplicate",
+                    f"identical examples on lines {lines}",
+                    self.lines[first],
+                    self.sources_of(first),
+                )
+            )
+
+
+def _groups(values: array[int]) -> list[list[int]]:
+    """The positions of the values that occur more than once, grouped, in the order of
+    their first occurrence."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    groups = [
+        members
+        for _, group in itertools.groupby(order, key=values.__getitem__)
+        if len(members := list(group)) > 1
+    ]
+    groups.sort(key=lambda members: members[0])
+    return groups
 
 
 def validate(
@@ -352,38 +447,55 @@ def validate(
     """Check a training set; also counts the tokens of every example. ``allow_empty``: no
     examples at all is fine (a model without training data gets a configuration-only
     version)."""
-    limit = token_limit or example_token_limit(base_model)
-    report = Report(example_count=len(examples), example_tokens=[], token_limit=limit)
+    report = _report(base_model, token_limit)
     for line, message in broken_lines:
-        report.add(Finding("error", "invalid_line", message, line, (SourceRef("line", line),)))
-    checker = _Checker(report, examples)
-    same_lines: dict[str, list[Example]] = defaultdict(list)
+        _broken(report, line, message)
+    checker = _Checker(report, base_model, examples)
     for example in examples:
-        checker.check(example)
-        if example.sources and example.sources[0].kind == "line":
-            same_lines[example.digest].append(example)
-        elif len(example.sources) > 1:
-            checker.warn(
-                example,
-                "duplicate",
-                f"{len(example.sources)} records give this identical example; it is kept once",
-            )
-    for copies in same_lines.values():
-        if len(copies) > 1:
-            lines = ", ".join(str(e.line) for e in copies[:10])
-            checker.warn(copies[0], "duplicate", f"identical examples on lines {lines}")
+        checker.add(example)
+    return _finish(checker, allow_empty=allow_empty)
+
+
+def validate_stream(
+    stream: IO[bytes], *, base_model: str | None = None, token_limit: int | None = None
+) -> Report:
+    """Check a JSONL training file of any size, reading it line by line: memory grows with
+    the number of lines (a few dozen bytes each), never with their length."""
+    report = _report(base_model, token_limit)
+    checker = _Checker(report, base_model, ())
+    for number, raw in read_lines(stream):
+        if number == 1 and raw is not None and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            # Every line would be an error of its own; one says it all.
+            _broken(report, 1, "the file is UTF-16 text; save it as UTF-8")
+            break
+        parsed = parse_line(number, raw)
+        if isinstance(parsed, str):
+            _broken(report, number, parsed)
+        else:
+            checker.add(parsed)
+    return _finish(checker, allow_empty=False)
+
+
+def validate_jsonl(content: bytes, *, base_model: str | None = None) -> Report:
+    """Check any JSONL training file held in memory; findings name its lines."""
+    return validate_stream(io.BytesIO(content), base_model=base_model)
+
+
+def _report(base_model: str | None, token_limit: int | None) -> Report:
+    limit = token_limit or example_token_limit(base_model)
+    return Report(example_count=0, example_tokens=[], token_limit=limit)
+
+
+def _broken(report: Report, line: int, message: str) -> None:
+    report.add(Finding("error", "invalid_line", message, line, (SourceRef("line", line),)))
+
+
+def _finish(checker: _Checker, *, allow_empty: bool) -> Report:
+    checker.flush()
+    checker.check_identical_lines()
     checker.check_pairs()
-    checker.check_personal_data()
-    checker.count_tokens(base_model)
-    for example, count in zip(examples, report.example_tokens, strict=True):
-        if count > limit:
-            checker.error(
-                example,
-                "too_many_tokens",
-                f"{count:,} tokens; {base_model or 'the base model'} takes at most {limit:,} per "
-                "example",
-            )
-    total = len(examples)
+    report = checker.report
+    total = report.example_count = checker.count
     if total == 0 and allow_empty:
         pass
     elif total < MIN_EXAMPLES:
@@ -405,9 +517,3 @@ def validate(
         )
     report.findings.sort(key=lambda f: (f.severity != "error", f.line or 0))
     return report
-
-
-def validate_jsonl(content: bytes, *, base_model: str | None = None) -> Report:
-    """Check any JSONL training file; findings name its lines."""
-    examples, broken = parse_jsonl(content)
-    return validate(examples, base_model=base_model, broken_lines=broken)
