@@ -291,6 +291,10 @@ def read_table(name: str, data: bytes, progress: Progress | None = None) -> Tabl
         )
     if not table.rows:
         raise TableError(f"{name} has no rows below its header")
+    if not table.headers:
+        # No line was a JSON object: there are no columns to map, so say what is wrong where.
+        first = table.rows[0]
+        raise TableError(f"{name}, {table.unit} {first.number}: {first.error}")
     return table
 
 

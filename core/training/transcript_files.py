@@ -253,6 +253,8 @@ def parse_transcripts(filename: str, content: bytes) -> list[ParsedTranscript]:
     refused = too_large(filename, len(content))
     if refused:
         raise ValidationFailed(f"{refused}.")
+    if filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods")):
+        raise ValidationFailed(f"{filename}: transcripts are read from .jsonl or .csv files.")
     text = decode(filename, content)
     lowered = filename.lower()
     if lowered.endswith(".csv"):

@@ -12,6 +12,9 @@ Warnings (worth a look, not blocking): duplicates, contradicting answers to the 
 question, personal data, very short or very long answers, fewer than 50 examples.
 
 Every finding names where it is: the example's line and the records it came from.
+
+A file is read line by line (``validate_stream``): what is kept across lines is a few
+numbers per example, so memory stays small whatever the file's size.
 """
 
 from __future__ import annotations
