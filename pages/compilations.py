@@ -364,9 +364,12 @@ def _downloads(d: CompilationDetail) -> None:
             "training_file": "Training set (JSONL)",
             "build_log": "Build log",
             "validation_report": "Validation report",
+            "manifest": "Sources of each line (JSON)",
+            "metrics": "Provider's metrics (JSON)",
         }.get(kind, kind.replace("_", " ").capitalize())
+        size = f"{asset.size_bytes:,} bytes" + (" compressed" if asset.compressed else "")
         st.download_button(
-            f"{label} · {asset.size_bytes:,} bytes",
+            f"{label} · {size}",
             data=fetch,
             file_name=asset.filename,
             mime=asset.media_type,

@@ -4,6 +4,7 @@ skipped, config-only and one still training. Shared by service and page tests.""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from dataclasses import dataclass
@@ -327,7 +328,13 @@ def seed_history(uow: UnitOfWork, now: datetime | None = None) -> SeededHistory:
             }
         ]
         for kind, filename, media, content in (
-            ("training_file", f"compilation-{v2c.id}.jsonl", "application/jsonl", TRAINING_JSONL),
+            # Stored as the engine stores it: gzipped.
+            (
+                "training_file",
+                "training.jsonl.gz",
+                "application/gzip",
+                gzip.compress(TRAINING_JSONL),
+            ),
             (
                 "checkpoints",
                 "checkpoints.json",

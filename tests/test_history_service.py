@@ -257,8 +257,13 @@ def test_downloads_serve_stored_files_and_the_build_log(
 ) -> None:
     me = _manager(seeded)
     training = history.get_asset(new_uow(), me, seeded.v2_compilation, "training_file")
+    # Stored gzipped, it downloads as the JSONL itself, named after its compilation.
     assert training.content == TRAINING_JSONL
-    assert training.filename.endswith(".jsonl")
+    assert training.filename == f"compilation-{seeded.v2_compilation}-training.jsonl"
+    assert training.media_type == "application/jsonl"
+    detail = history.get_compilation(new_uow(), me, seeded.v2_compilation)
+    listed = next(a for a in detail.assets if a.kind == "training_file")
+    assert (listed.filename, listed.compressed) == (training.filename, True)
     log = history.get_asset(new_uow(), me, seeded.v2_compilation, "build_log")
     assert log.content.decode().startswith("validated 21 examples")
     with pytest.raises(NotFound, match="no training file"):

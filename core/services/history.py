@@ -8,6 +8,7 @@ tolerantly: a key that an older compilation lacks shows as "not recorded", never
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -173,9 +174,10 @@ class Finding:
 @dataclass(frozen=True)
 class AssetInfo:
     kind: str
-    filename: str
-    media_type: str
-    size_bytes: int
+    filename: str  # as it downloads
+    media_type: str  # as it downloads
+    size_bytes: int  # as stored
+    compressed: bool = False  # stored gzipped; it downloads uncompressed
 
 
 @dataclass(frozen=True)
@@ -614,7 +616,12 @@ def get_compilation(uow: UnitOfWork, actor: Actor, compilation_id: int) -> Compi
             or 0
         )
         assets = [
-            AssetInfo(a.kind, a.filename, a.media_type, a.size_bytes)
+            AssetInfo(
+                a.kind,
+                *_download_name(c.id, a.filename, a.media_type),
+                a.size_bytes,
+                compressed=_is_gzip(a.filename, a.media_type),
+            )
             for a in s.execute(
                 select(
                     CompilationAsset.kind,
@@ -826,10 +833,27 @@ def examples_per_source(stats: Mapping[str, Any]) -> pd.DataFrame:
 # --- downloads ---------------------------------------------------------------------------
 
 
+_MEDIA_TYPES = {".jsonl": "application/jsonl", ".json": "application/json", ".txt": "text/plain"}
+
+
+def _is_gzip(filename: str, media_type: str) -> bool:
+    return media_type == "application/gzip" and filename.endswith(".gz")
+
+
+def _download_name(compilation_id: int, filename: str, media_type: str) -> tuple[str, str]:
+    """The name and type a stored file downloads as: uncompressed, and named after its
+    compilation, so that the files of several compilations do not overwrite each other."""
+    if _is_gzip(filename, media_type):
+        filename = filename.removesuffix(".gz")
+        media_type = _MEDIA_TYPES.get(filename[filename.rfind(".") :], "application/octet-stream")
+    prefix = f"compilation-{compilation_id}"
+    return (filename if filename.startswith(prefix) else f"{prefix}-{filename}"), media_type
+
+
 @requires(Permission.READ)
 def get_asset(uow: UnitOfWork, actor: Actor, compilation_id: int, kind: str) -> AssetFile:
-    """A stored file of a compilation; the build log is also served from the log itself
-    when no file of it was stored."""
+    """A stored file of a compilation, uncompressed; the build log is also served from the
+    log itself when no file of it was stored."""
     with uow:
         c = get_or_404(uow.session, Compilation, compilation_id, "Compilation")
         asset = uow.session.scalar(
@@ -838,7 +862,12 @@ def get_asset(uow: UnitOfWork, actor: Actor, compilation_id: int, kind: str) -> 
             )
         )
         if asset is not None:
-            return AssetFile(asset.filename, asset.media_type, bytes(asset.content))
+            content = bytes(asset.content)
+            if _is_gzip(asset.filename, asset.media_type):
+                content = gzip.decompress(content)
+            return AssetFile(
+                *_download_name(compilation_id, asset.filename, asset.media_type), content
+            )
         if kind == "build_log" and c.build_log:
             return AssetFile(
                 f"compilation-{c.id}-build-log.txt", "text/plain", c.build_log.encode("utf-8")
