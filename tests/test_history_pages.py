@@ -260,6 +260,9 @@ def test_the_managers_dashboard(
     assert len(at.get("vega_lite_chart")) == 5
     assert [b.proto.label for b in at.get("download_button")].count("Download CSV") == 5
     assert "OpenAI is winding down self-serve fine-tuning" in _texts(at)
+    # Beside the notice: every model's training set, to train it elsewhere.
+    export = at.get("download_button")
+    assert [b.proto.label for b in export].count("Export all training sets") == 1
     radar = at.dataframe[-1].value
     assert radar["Base model"].tolist() == ["gpt-4o-mini-2024-07-18", "local-retrieval-1"]
     # Managers read the radar; only admins edit it.
@@ -294,6 +297,10 @@ def test_an_admin_enters_a_shutdown_date_and_the_models_are_flagged(
     warnings = [w.value for w in models.warning]
     assert any("retiring within 90 days for: Company, Sales" in w for w in warnings)
     assert any(w.startswith("Its base model gpt-4o-mini-2024-07-18 retires on") for w in warnings)
+    notice = [e for e in models.expander if "no new fine-tuning jobs" in str(e.label)]
+    assert notice and "Export all training sets" in [
+        b.proto.label for b in notice[0].get("download_button")
+    ]
 
 
 # --- notifications --------------------------------------------------------------------------
