@@ -30,6 +30,10 @@ STATUS_COLOURS = {
     "training": "#ef6c00",
 }
 
+# One band per week, labelled with its Monday: a time axis would place the bars between
+# its own ticks, and stretch a single week across the whole chart. The weeks are UTC dates.
+WEEK_AXIS = alt.X("week:O", timeUnit="utcyearmonthdate", title="Week")
+
 st.title("Dashboard")
 weeks = st.selectbox(
     "Period",
@@ -81,7 +85,7 @@ with left:
             alt.Chart(per_week)
             .mark_bar()
             .encode(
-                x=alt.X("week:T", title="Week", timeUnit="yearmonthdate"),
+                x=WEEK_AXIS,
                 y=alt.Y("compilations:Q", title="Compilations", stack=True),
                 color=alt.Color(
                     "status:N",
@@ -98,7 +102,7 @@ with right:
     st.subheader("Success rate and median duration")
     outcomes = attempt(lambda: dashboard.weekly_outcomes(context.uow(), actor, weeks))
     if outcomes is not None:
-        base = alt.Chart(outcomes).encode(x=alt.X("week:T", title="Week"))
+        base = alt.Chart(outcomes).encode(x=WEEK_AXIS)
         chart = alt.layer(
             base.mark_bar(opacity=0.35, color="#5c6bc0").encode(
                 y=alt.Y("median_minutes:Q", title="Median minutes (successful)"),
