@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -18,6 +20,7 @@ from core.domain import ModelKind, ProviderType, Role
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import AIModel, AuditEntry, ProviderConnection
 from core.permissions import Actor
+from core.providers.base import BaseModel
 from core.services import compilations, deprecation
 from core.services.deprecation import BaseModelInput
 from core.uow import UnitOfWork
@@ -222,3 +225,47 @@ def test_the_command_line_writes_one_file_per_model_and_the_manifest(
     written = sorted(p.name for p in (tmp_path / "sets").iterdir())
     assert written == ["0001-company.jsonl", "0002-sales.jsonl", "manifest.json"]
     assert "2 of 3 model(s)" in capsys.readouterr().out
+
+
+class _SlowList(list[BaseModel]):
+    """A provider's list that is read slowly, inside the transaction that stores it."""
+
+    def __iter__(self) -> Iterator[BaseModel]:
+        time.sleep(0.3)
+        return super().__iter__()
+
+
+def test_workers_refreshing_at_once_store_each_base_model_once(
+    new_uow: Callable[[], UnitOfWork], seeded: SeededHistory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes that start together all refresh at once: none may fail on the
+    unique base-model name because another stored it first."""
+
+    class Provider:
+        def list_base_models(self) -> list[BaseModel]:
+            return _SlowList([BaseModel(id=MINI, shutdown_date=date(2027, 1, 31))])
+
+    monkeypatch.setattr(deprecation, "provider_for", lambda settings: Provider())
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-present")
+    reports: list[deprecation.RefreshReport] = []
+    errors: list[BaseException] = []
+
+    def refresh() -> None:
+        try:
+            reports.append(deprecation.refresh_from_providers(new_uow(), _admin(seeded)))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=refresh) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [r.problems for r in reports] == [[]] * 4
+    rows = deprecation.list_base_models(new_uow(), _admin(seeded))
+    # Once per provider type: both seeded connections (local and OpenAI) list it here.
+    assert sorted((r.provider_type.value, r.name, r.shutdown_date) for r in rows) == [
+        ("local", MINI, date(2027, 1, 31)),
+        ("openai", MINI, date(2027, 1, 31)),
+    ]

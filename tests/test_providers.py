@@ -4,12 +4,15 @@ the fake OpenAI server, the local provider on disk."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from core.domain import ProviderType
 from core.errors import (
     FineTuningUnavailable,
     ProviderAuthError,
@@ -18,9 +21,12 @@ from core.errors import (
     ProviderUnavailable,
     UnknownBaseModel,
 )
+from core.providers import local
 from core.providers.base import ChatTurn, Hyperparameters, JobRequest
 from core.providers.local import LOCAL_BASE_MODEL, LocalProvider
+from core.providers.local_index import build_index, entries_from_jsonl, load_index
 from core.providers.openai_provider import OpenAIProvider
+from core.providers.registry import ConnectionSettings, provider_for
 from tests.openai_server import FakeOpenAI, Fault
 
 
@@ -215,3 +221,69 @@ def test_local_cancel_and_errors(tmp_path: Path) -> None:
         provider.create_job(_request(file_id, "gpt-4o-mini"))
     with pytest.raises(ProviderError, match="was not uploaded"):
         provider.create_job(_request("file-local-missing", LOCAL_BASE_MODEL))
+
+
+def test_a_local_job_whose_indexing_was_interrupted_is_indexed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = LocalProvider(tmp_path)
+    job = provider.create_job(
+        _request(provider.upload_training_file("t.jsonl", _training()), LOCAL_BASE_MODEL)
+    )
+
+    def killed(*_: object) -> int:
+        raise KeyboardInterrupt  # stands for the SIGKILL of the worker while it indexes
+
+    monkeypatch.setattr(local, "build_index", killed)
+    with pytest.raises(KeyboardInterrupt):
+        provider.get_job(job.id)
+    assert provider.find_job({"compilation_id": "17"}) == replace(job, status="running")
+    monkeypatch.undo()
+    # The worker that takes the compilation over reads the job, which then finishes.
+    done = LocalProvider(tmp_path).get_job(job.id)
+    assert done.status == "succeeded" and done.fine_tuned_model
+    messages = [e.message for e in provider.list_events(job.id)]
+    assert "Indexing the training examples again: the earlier indexing was interrupted" in messages
+    deltas = provider.chat(done.fine_tuned_model, [ChatTurn("user", "return a broken relay?")])
+    assert "".join(d.text for d in deltas) == "Yes: within 30 days, with the order number."
+
+
+def test_an_index_published_twice_at_once_stays_whole(tmp_path: Path) -> None:
+    """A worker that lost its lease may still be indexing when its successor indexes the same
+    job: both publish, and the index is one of the two, complete."""
+    entries = entries_from_jsonl(_training())
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        barrier.wait()
+        try:
+            build_index(tmp_path, "local:twice:1", entries)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [p.name for p in (tmp_path / "models").iterdir()] == ["local_twice_1"]
+    index = load_index(tmp_path, "local:twice:1")
+    assert index is not None and len(index.entries) == len(entries)
+
+
+def test_an_openai_client_is_built_once_per_endpoint_and_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = ConnectionSettings(ProviderType.OPENAI, "http://127.0.0.1:9/v1", "ARBITER_KEY_A")
+    monkeypatch.setenv("ARBITER_KEY_A", "sk-one")
+    first = provider_for(settings)
+    assert provider_for(settings) is first
+    monkeypatch.setenv("ARBITER_KEY_A", "sk-two")
+    second = provider_for(settings)
+    assert second is not first
+    assert isinstance(second, OpenAIProvider) and second.client.api_key == "sk-two"
+    monkeypatch.delenv("ARBITER_KEY_A")
+    with pytest.raises(ProviderAuthError, match="ARBITER_KEY_A"):
+        provider_for(settings)

@@ -161,14 +161,23 @@ class LocalProvider:
 
     def get_job(self, job_id: str) -> Job:
         record = self._load(job_id)
-        if record["status"] == "queued":
+        if record["status"] in ("queued", "running"):
+            # Indexing runs within this call, so a job still "running" on disk was being
+            # indexed by a worker that died; the worker that took its compilation over
+            # indexes it again.
             self._train(record)
         return _job(record)
 
     def _train(self, record: dict[str, Any]) -> None:
         """The local "fine-tuning": index the training set (TF-IDF) and check the index."""
+        again = record["status"] == "running"
         record["status"] = "running"
-        _event(record, "Indexing the training examples")
+        _event(
+            record,
+            "Indexing the training examples again: the earlier indexing was interrupted"
+            if again
+            else "Indexing the training examples",
+        )
         self._save(record)
         content = self._path("files", f"{record['training_file']}.jsonl").read_bytes()
         entries = entries_from_jsonl(content)

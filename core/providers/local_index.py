@@ -8,8 +8,12 @@ what a question is compared with, the assistant text is the answer.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import secrets
+import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -84,8 +88,10 @@ def build_index(root: Path, model_id: str, entries: Iterable[IndexEntry]) -> int
     """Build and store the index; returns the number of entries indexed."""
     items = list(entries)
     target = index_dir(root, model_id)
-    staging = target.with_name(target.name + ".partial")
-    staging.mkdir(parents=True, exist_ok=True)
+    # A folder of its own: a worker that died half-way leaves only its own folder behind,
+    # and one that lost its lease cannot mix its files into its successor's.
+    staging = target.with_name(f"{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    staging.mkdir(parents=True)
     if items:
         import numpy as np
         import scipy.sparse as sp
@@ -100,17 +106,28 @@ def build_index(root: Path, model_id: str, entries: Iterable[IndexEntry]) -> int
         for e in items:
             fh.write(json.dumps([e.prompt, e.answer, e.example_line], ensure_ascii=False) + "\n")
     (staging / "meta.json").write_text(json.dumps({"entries": len(items)}), encoding="utf-8")
-    # Publish atomically: readers see the old index or the whole new one, never half.
-    if target.exists():
-        old = target.with_name(target.name + ".old")
-        target.rename(old)
-        staging.rename(target)
-        for f in old.iterdir():
-            f.unlink()
-        old.rmdir()
-    else:
-        staging.rename(target)
+    _publish(staging, target)
     return len(items)
+
+
+def _publish(staging: Path, target: Path) -> None:
+    """Swap the new index in: readers see the old index or the whole new one, never half."""
+    moved_aside: list[Path] = []
+    for attempt in range(5):
+        old = staging.with_name(f"{staging.name}.old{attempt}")
+        with contextlib.suppress(FileNotFoundError):
+            target.rename(old)
+            moved_aside.append(old)
+        try:
+            staging.rename(target)
+            break
+        except OSError:
+            # Another process published the same index in between: move it aside, again.
+            continue
+    else:
+        raise OSError(f"could not publish the index {target.name}")
+    for old in moved_aside:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 class LoadedIndex:

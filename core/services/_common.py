@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.errors import EditConflict, FieldChange, NotFound
@@ -29,6 +29,19 @@ class Page(Generic[T]):
     total: int
     offset: int
     limit: int
+
+
+# Keys of the PostgreSQL advisory locks taken by ``one_at_a_time`` (727001: migrations).
+BUDGET_CHECK_LOCK = 727002
+BASE_MODEL_LIST_LOCK = 727003
+
+
+def one_at_a_time(session: Session, key: int) -> None:
+    """Serialise this transaction with every other one that asks for the same key, until it
+    ends: for read-then-insert work that several worker processes may start at once.
+    SQLite needs nothing: its transactions begin with BEGIN IMMEDIATE (one writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def get_or_404(session: Session, cls: type[M], key: int, what: str) -> M:

@@ -234,14 +234,15 @@ class _Step:
     # -- transactions ------------------------------------------------------------------
 
     def _load(self) -> Compilation:
-        session = self.uow.session
-        holder = session.scalar(
-            select(Compilation.claimed_by).where(Compilation.id == self.id).with_for_update()
+        # One statement locks the row and reads it fresh (steps load it several times).
+        compilation = self.uow.session.scalar(
+            select(Compilation)
+            .where(Compilation.id == self.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
-        if holder != self.worker:
+        if compilation is None or compilation.claimed_by != self.worker:
             raise LeaseLost(self.id)
-        compilation = session.get(Compilation, self.id, populate_existing=True)
-        assert compilation is not None
         return compilation
 
     @staticmethod

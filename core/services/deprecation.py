@@ -27,7 +27,13 @@ from core.permissions import Actor, Permission, public, requires
 from core.providers.base import BaseModel
 from core.providers.registry import ConnectionSettings, key_is_present, provider_for
 from core.services import _training_data as training_data
-from core.services._common import get_or_404, record_audit, snapshot
+from core.services._common import (
+    BASE_MODEL_LIST_LOCK,
+    get_or_404,
+    one_at_a_time,
+    record_audit,
+    snapshot,
+)
 from core.services._usage import connections, model_usage
 from core.uow import UnitOfWork
 
@@ -304,6 +310,9 @@ def _store_provider_list(
     dates = written = 0
     with uow:
         s = uow.session
+        # Workers started together all refresh at once: without this, each would insert the
+        # models none had seen and all but one would fail on the unique name.
+        one_at_a_time(s, BASE_MODEL_LIST_LOCK)
         known = {
             b.name: b
             for b in s.scalars(

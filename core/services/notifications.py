@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 from core.domain import Role, utcnow
 from core.models import Notification
 from core.permissions import Actor, Permission, public, requires
-from core.services._common import notify_role
+from core.services._common import BUDGET_CHECK_LOCK, notify_role, one_at_a_time
 from core.services._usage import connections, month_start, next_month, spend_by_connection
 from core.uow import UnitOfWork
 
@@ -90,9 +90,8 @@ def notify_budgets_reached(uow: UnitOfWork, *, now: datetime | None = None) -> i
     reported = 0
     with uow:
         s = uow.session
-        if s.get_bind().dialect.name == "postgresql":
-            # Two workers checking at once must not both notify (SQLite serialises writers).
-            s.execute(text("SELECT pg_advisory_xact_lock(727002)"))
+        # Two workers checking at once must not both notify.
+        one_at_a_time(s, BUDGET_CHECK_LOCK)
         budgets = {c.id: c for c in connections(s).values() if c.monthly_budget}
         if not budgets:
             return 0
