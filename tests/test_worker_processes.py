@@ -1,6 +1,6 @@
 """Real worker processes (``python -m core.worker``): one killed with SIGKILL mid-way is
-taken over after its lease and the compilation finishes with one job at the provider;
-four processes on PostgreSQL drain a queue of compilations, each exactly once."""
+taken over after its lease and the compilation finishes with one job at the provider.
+Many processes draining a long queue: tests/test_scale_out.py."""
 
 from __future__ import annotations
 
@@ -8,27 +8,21 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from core import db
-from core.domain import CompilationStatus, Role
-from core.models import Compilation, CompilationEvent, ModelVersion
+from core.domain import CompilationStatus
+from core.models import Compilation, CompilationEvent
 from core.permissions import Actor
 from core.services import compilations
-from core.uow import UnitOfWork
 from tests.compile_helpers import (
     OPENAI_KEY_ENV,
     Uows,
     add_qas,
     count,
-    local_connection,
     make_model,
     openai_connection,
 )
-from tests.conftest import make_user
 from tests.openai_server import FakeOpenAI, Fault
 from tests.worker_helpers import Workers, wait_for, workers_for
 
@@ -129,58 +123,3 @@ def test_a_worker_killed_while_creating_the_job_never_creates_a_second(
     )
     assert _jobs_of(server, requested.id) == 1
     assert "Found the job created earlier" in _state(new_uow, requested.id).build_log
-
-
-@pytest.mark.postgres
-def test_four_worker_processes_drain_the_queue_each_compilation_once(
-    pg_url: str,
-    tmp_path: Path,
-    workers_for: Callable[..., Workers],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("ARBITER_DATA_DIR", str(tmp_path))
-    engine = db.make_engine(pg_url)
-    factory = db.session_factory(engine)
-
-    def new_uow() -> UnitOfWork:
-        return UnitOfWork(factory)
-
-    admin = make_user(new_uow(), "admin@corp.example", Role.ADMIN)
-    trainer = make_user(new_uow(), "trainer@corp.example", Role.TRAINER)
-
-    conn = local_connection(new_uow, admin)
-    ids = []
-    for n in range(16):
-        model_id = make_model(new_uow, admin, f"Department {n}", connection_id=conn)
-        add_qas(
-            new_uow,
-            model_id,
-            [
-                (f"Question {k} of department {n}?", f"Answer {k} for department {n}.")
-                for k in range(12)
-            ],
-        )
-        ids.append(compilations.request_compilation(new_uow(), trainer, model_id).id)
-    workers = workers_for(pg_url)
-    processes = [workers.start("--exit-when-idle", "4") for _ in range(4)]
-    for process in processes:
-        assert process.wait(timeout=240) == 0
-    uow = new_uow()
-    with uow:
-        statuses = list(
-            uow.session.scalars(select(Compilation.status).where(Compilation.id.in_(ids)))
-        )
-        assert statuses == [CompilationStatus.SUCCEEDED] * len(ids)
-        versions = [v for v in uow.session.scalars(select(ModelVersion.compilation_id)) if v]
-        assert sorted(versions) == sorted(ids)
-        starts = list(
-            uow.session.scalars(
-                select(CompilationEvent.compilation_id).where(
-                    CompilationEvent.message == "Building and validating the training set"
-                )
-            )
-        )
-        assert sorted(starts) == sorted(ids)  # each one prepared exactly once
-    engine.dispose()
-    jobs = list((tmp_path / "local-provider" / "jobs").glob("*.json"))
-    assert len(jobs) == len(ids)  # one provider job per compilation

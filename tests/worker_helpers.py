@@ -48,7 +48,8 @@ class Workers:
     def log_text(self) -> str:
         """Everything the workers logged so far, one file after the other."""
         for log in self.logs:
-            log.flush()
+            if not log.closed:
+                log.flush()
         return "".join(
             (self.log_dir / f"worker-{n}.log").read_text(errors="replace")
             for n in range(len(self.processes))

@@ -249,10 +249,11 @@ def self_check(
         return None
     step = max(1, len(entries) // sample)
     chosen = entries[::step][:sample]
-    hits = 0
-    for entry in chosen:
-        match = index.best_match(entry.prompt)
-        hits += match is not None and match.example_line == entry.example_line
+    matches = index.best_matches([entry.prompt for entry in chosen])
+    hits = sum(
+        match is not None and match.example_line == entry.example_line
+        for entry, match in zip(chosen, matches, strict=True)
+    )
     return hits / len(chosen)
 
 
