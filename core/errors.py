@@ -94,6 +94,11 @@ class PermissionDenied(ArbiterError):
     pass
 
 
+class DatabaseBusy(Conflict):
+    """Another change held the database (or the rows) for too long, or two changes deadlocked;
+    this one was rolled back whole and may simply be tried again."""
+
+
 class AuthenticationFailed(ArbiterError):
     pass
 

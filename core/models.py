@@ -83,6 +83,12 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
+# Tables whose edits are guarded by a row version: on SQLite an id must never be handed out
+# again, or a save meant for a deleted row would pass the version check on its successor
+# (migration 0007).
+NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -101,6 +107,7 @@ class User(Base):
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": row_version}
+    __table_args__ = NEVER_REUSE_IDS
 
 
 class ProviderConnection(Base):
@@ -121,6 +128,7 @@ class ProviderConnection(Base):
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": row_version}
+    __table_args__ = NEVER_REUSE_IDS
 
 
 class AIModel(Base):
@@ -169,6 +177,7 @@ class AIModel(Base):
         CheckConstraint(
             "learning_rate_multiplier IS NULL OR learning_rate_multiplier > 0", name="lr_positive"
         ),
+        NEVER_REUSE_IDS,
     )
 
 
@@ -210,6 +219,7 @@ class QA(Base):
             "is_active",
             "deactivated_at",
         ),
+        NEVER_REUSE_IDS,
     )
 
 
@@ -247,6 +257,7 @@ class TrainingConversation(Base):
         Index("ix_training_conversations_model_status", "model_id", "status"),
         Index("ix_training_conversations_model_updated", "model_id", "updated_at"),
         Index("ix_training_conversations_model_hash", "model_id", "content_hash"),
+        NEVER_REUSE_IDS,
     )
 
 
@@ -361,7 +372,10 @@ class Transcript(Base):
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": row_version}
-    __table_args__ = (Index("ix_transcripts_model_status_id", "model_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_transcripts_model_status_id", "model_id", "status", "id"),
+        NEVER_REUSE_IDS,
+    )
 
 
 class Compilation(Base):

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy.exc import OperationalError
+
 from core.domain import Role
-from core.errors import NotFound, PermissionDenied
+from core.errors import DatabaseBusy, NotFound, PermissionDenied
 
 
 class Permission(enum.StrEnum):
@@ -102,13 +104,33 @@ def requires(
         @functools.wraps(fn)
         def guarded(uow: U, actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> R:
             authorize(actor, permission)
-            return fn(uow, actor, *args, **kwargs)
+            try:
+                return fn(uow, actor, *args, **kwargs)
+            except OperationalError as exc:
+                if not is_busy(exc):
+                    raise
+                raise DatabaseBusy(
+                    "The database was busy with other changes and this one could not wait any "
+                    "longer; nothing was saved. Please try again."
+                ) from exc
 
         guarded.required_permission = permission  # type: ignore[attr-defined]
         SERVICE_PERMISSIONS[f"{fn.__module__}.{fn.__qualname__}"] = permission
         return guarded
 
     return decorate
+
+
+# PostgreSQL: serialization failure, deadlock, lock not available.
+_BUSY_STATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """A lock wait that ran out (SQLite's busy timeout) or a deadlock: the transaction was
+    rolled back whole and nothing of it was written."""
+    if getattr(exc.orig, "sqlstate", None) in _BUSY_STATES:
+        return True
+    return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
 
 
 def public(fn: Callable[P, R]) -> Callable[P, R]:

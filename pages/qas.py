@@ -332,8 +332,9 @@ if p2.button(
     st.rerun()
 p3.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key=PAGE)
 
-page_ids = {r.id for r in listing.rows if r.editable}
-selected = tuple(i for i in state.get(SELECTED, ()) if i in page_ids)
+# The versions shown: a bulk action on chosen rows is refused if any changed since.
+page_versions = {r.id: r.row_version for r in listing.rows if r.editable}
+selected = {i: page_versions[i] for i in state.get(SELECTED, ()) if i in page_versions}
 
 tabs = ["Bulk actions", "Add", "Paste rows", "Import", "Export"] if can_edit else ["Export"]
 panels = dict(zip(tabs, st.tabs(tabs), strict=True))

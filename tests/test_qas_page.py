@@ -150,6 +150,25 @@ def test_bulk_action_over_all_matches_then_undo(
     assert qas.list_qas(uow, trainer, QAQuery(models["sales"], sections=("Billing",))).total == 150
 
 
+def test_deleting_chosen_rows_someone_changed_meanwhile_is_refused(
+    sqlite_url: str, company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uow, people, models, ids = company
+    trainer = people["trainer"]
+    at = open_page(sqlite_url, trainer, monkeypatch, model=str(models["sales"]))
+    at.session_state["qas_selected"] = ids[:2]
+    at.run()
+    at.selectbox(key="qas_bulk_action").select(qas.BulkAction.DELETE).run()
+    at.button(key="qas_bulk_apply").click().run()
+    assert any("on **2** Q&As?" in w.value for w in at.warning)
+    # Another trainer edits one of them while this one confirms.
+    qas.update_qa(uow, people["trainer"], ids[0], {"answer": "Edited meanwhile."}, 1)
+    at.button(key="qas_bulk_yes").click().run()
+    assert any("changed or removed by someone else" in e.value for e in at.error)
+    assert qas.get_qa(uow, trainer, ids[0]).answer == "Edited meanwhile."
+    assert qas.get_qa(uow, trainer, ids[1]).answer == "Billing answer 1."
+
+
 def test_import_preview_then_import(
     sqlite_url: str, company: Company, monkeypatch: pytest.MonkeyPatch
 ) -> None:

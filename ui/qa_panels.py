@@ -3,7 +3,7 @@ importing and exporting files. Each keeps its state under its own ``qas_`` keys.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -59,7 +59,7 @@ def bulk_panel(
     actor: Actor,
     new_uow: Callable[[], UnitOfWork],
     query: QAQuery,
-    selected: tuple[int, ...],
+    selected: Mapping[int, int],
     total: int,
     models: dict[int, str],
     on_change: Callable[[], None],
@@ -106,7 +106,7 @@ def bulk_panel(
     selection = (
         Selection(query.model_id, query=query)
         if everything
-        else Selection(query.model_id, ids=selected)
+        else Selection(query.model_id, ids=tuple(selected), versions=dict(selected))
     )
     chosen = total if everything else len(selected)
     if c4.button("Apply…", key="qas_bulk_apply", disabled=chosen == 0):

@@ -103,11 +103,16 @@ class BulkAction(enum.StrEnum):
 @dataclass(frozen=True)
 class Selection:
     """Rows chosen in the grid (``ids``), or every row of the model that matches ``query``.
-    Only the model's own rows are ever touched."""
+    Only the model's own rows are ever touched.
+
+    ``versions`` (row id → the row version the person saw) guards chosen rows as a cell save
+    is guarded: if any of them was changed or removed since, the action is refused and
+    nothing is written, so that no one's later edit is deleted or overwritten unseen."""
 
     model_id: int
     ids: tuple[int, ...] = ()
     query: QAQuery | None = None
+    versions: Mapping[int, int] | None = None
 
     @property
     def all_matching(self) -> bool:
@@ -401,6 +406,38 @@ def _selectionconditions(session: Session, selection: Selection) -> list[ColumnE
     return [QA.model_id == selection.model_id, QA.id.in_(selection.ids or (-1,))]
 
 
+def _locked(session: Session, stmt: Any) -> Any:
+    """Lock the rows read, until the transaction ends (PostgreSQL; SQLite transactions
+    already hold the one write lock): two people acting on the same rows at once then
+    act one after the other, and the second sees what the first did."""
+    return stmt.with_for_update() if qq.dialect(session) == "postgresql" else stmt
+
+
+def _refuse_if_changed_since(session: Session, selection: Selection) -> None:
+    if selection.versions is None:
+        return
+    ids = sorted(set(selection.ids) | set(selection.versions))
+    found: dict[int, int] = {}
+    for chunk in _chunks(ids):
+        found.update(
+            session.execute(
+                _locked(
+                    session,
+                    select(QA.id, QA.row_version)
+                    .where(QA.model_id == selection.model_id, QA.id.in_(chunk))
+                    .order_by(QA.id),
+                )
+            ).all()
+        )
+    changed = [i for i in ids if found.get(i) != selection.versions.get(i)]
+    if changed:
+        sample = ", ".join(f"#{i}" for i in changed[:5]) + ("…" if len(changed) > 5 else "")
+        raise Conflict(
+            f"{len(changed):,} of the chosen Q&As were changed or removed by someone else "
+            f"since you loaded them ({sample}). Nothing was done; reload to see their changes."
+        )
+
+
 @requires(Permission.READ)
 def count_selection(uow: UnitOfWork, actor: Actor, selection: Selection) -> int:
     """How many of the model's own rows a bulk action would touch (for the confirmation)."""
@@ -471,9 +508,7 @@ def _bulk_update(
         raise ValidationFailed("The bulk action was not run.", [Problem(name, str(exc))]) from None
     column = getattr(QA, name)
     lock = select(QA.id, QA.row_version, column, QA.deactivated_at).where(*where, column != value)
-    if qq.dialect(session) == "postgresql":
-        lock = lock.with_for_update()
-    rows = session.execute(lock.order_by(QA.id)).all()
+    rows = session.execute(_locked(session, lock.order_by(QA.id))).all()
     skipped = (session.scalar(select(func.count()).where(*where)) or 0) - len(rows)
     ids = [r.id for r in rows]
     now = utcnow()
@@ -614,7 +649,9 @@ def _bulk_move(
     where: list[ColumnElement[bool]],
     target: AIModel,
 ) -> BulkResult:
-    rows = session.execute(select(QA.id, QA.row_version).where(*where).order_by(QA.id)).all()
+    rows = session.execute(
+        _locked(session, select(QA.id, QA.row_version).where(*where).order_by(QA.id))
+    ).all()
     ids = [r.id for r in rows]
     now = utcnow()
     for chunk in _chunks(ids):
@@ -665,7 +702,9 @@ def _bulk_delete(
     session: Session, actor: Actor, model: AIModel, where: list[ColumnElement[bool]]
 ) -> BulkResult:
     columns = [getattr(QA, c) for c in (*_ALL_COLUMNS, "changed_at", "row_version")]
-    rows = session.execute(select(*columns).where(*where).order_by(QA.id)).all()
+    # Locked: of two people deleting the same rows at once, the second finds them gone and
+    # is told it deleted none (rather than both being told they deleted them).
+    rows = session.execute(_locked(session, select(*columns).where(*where).order_by(QA.id))).all()
     ids = [r.id for r in rows]
     for chunk in _chunks(ids):
         session.execute(
@@ -708,6 +747,7 @@ def bulk_update(
     with uow:
         session = uow.session
         model = get_or_404(session, AIModel, selection.model_id, "Model")
+        _refuse_if_changed_since(session, selection)
         where = _selectionconditions(session, selection)
         if action in _UPDATES:
             result = _bulk_update(session, actor, model, where, action, value)
