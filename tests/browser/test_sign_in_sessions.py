@@ -25,6 +25,8 @@ def test_a_reload_keeps_the_sign_in_and_sign_out_ends_it(
 ) -> None:
     email, password = app_server.account("manager")
     sign_in(page, app_server.url, email, password)
+    # The page's script hands the cookie over as the signed-in page renders.
+    page.wait_for_function(f"document.cookie.includes('{COOKIE}=')", timeout=20_000)
     cookie = next(c for c in context.cookies() if c["name"] == COOKIE)
     assert cookie["sameSite"] == "Strict" and len(cookie["value"]) >= 40
 
