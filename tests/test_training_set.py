@@ -13,9 +13,11 @@ import pytest
 from core.training import tokens
 from core.training.builder import (
     ConversationRecord,
+    Example,
     MessageRecord,
     QARecord,
     SourceData,
+    SourceRef,
     build_training_set,
     parse_jsonl,
 )
@@ -259,3 +261,84 @@ def test_the_personal_data_prefilter_never_misses_a_finding() -> None:
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(3000)]
     with_findings = {i for i, t in enumerate(texts) if find_personal_data(t)}
     assert with_findings and with_findings <= set(texts_with_candidates(texts))
+
+
+def _random_example(rng: random.Random, number: int) -> Example:
+    """A plain Q&A-shaped example, or one with any of the faults the validator knows."""
+    roles = ["system", "user", "assistant", "assistant", "tool", "customer", None, 5]
+    texts = ["Hi", "ok", "Yes, within 14 days.", "Call +49 30 1234567 now", "x@y.example",
+             "<|endoftext|> x", "Question one?", "question ONE", "word " * 1600, "ok" + " ." * 25,
+             "", " ", None,
+             3, ["x"], "DE89 3704 0044 0532 0130 00", "a  b"]  # fmt: skip
+
+    def message() -> dict[str, object]:
+        m: dict[str, object] = {}
+        if rng.random() < 0.95:
+            m["role"] = rng.choice(roles[:4] if rng.random() < 0.9 else roles)
+        if rng.random() < 0.95:
+            m["content"] = rng.choice(texts[:10] if rng.random() < 0.9 else texts)
+        if rng.random() < 0.15:
+            m["weight"] = rng.choice([0, 1, 1, 2, True, None])
+        if rng.random() < 0.05:
+            m["name"] = rng.choice(["bob", "", 4])
+        if rng.random() < 0.03:
+            m["tool_calls"] = []
+        return m
+
+    data: object
+    r = rng.random()
+    if r < 0.02:
+        data = [1]
+    elif r < 0.04:
+        data = {"messages": rng.choice([[], "x", [1, "x"]])}
+    elif r < 0.5:
+        data = {
+            "messages": [
+                {"role": "system", "content": "S"},
+                {"role": "user", "content": rng.choice(texts[:10])},
+                {"role": "assistant", "content": rng.choice(texts[:10])},
+            ]
+        }
+    else:
+        data = {"messages": [message() for _ in range(rng.randint(1, 6))]}
+    sources = (
+        (SourceRef("line", number),)
+        if rng.random() < 0.5
+        else tuple(SourceRef("qa", rng.randint(1, 50), 1, "M") for _ in range(rng.randint(1, 3)))
+    )
+    return Example(number, data, sources, str(rng.randint(1, 30)))
+
+
+def test_list_wise_checks_find_what_the_one_by_one_checks_find() -> None:
+    rng = random.Random(3)
+    seen: set[str] = set()
+    for _ in range(30):
+        examples = [_random_example(rng, n) for n in range(1, rng.randint(2, 300))]
+        limit = rng.choice([None, 60])
+        fast = validate(examples, token_limit=limit)
+        reference = validate(examples, token_limit=limit, listwise=False)
+        assert fast.example_tokens == reference.example_tokens
+        assert fast.counts == reference.counts
+        assert [f.as_json() for f in fast.findings] == [f.as_json() for f in reference.findings]
+        seen.update(code for _, code in fast.counts)
+    # The generator reaches every kind of finding of an example.
+    assert seen >= {
+        "contradiction",
+        "duplicate",
+        "personal_data",
+        "special_token",
+        "short_answer",
+        "long_answer",
+        "no_learnable_message",
+        "example_missing_assistant_message",
+        "too_many_tokens",
+        "invalid_weight",
+        "weight_not_assistant",
+        "missing_content",
+        "content_not_text",
+        "unrecognized_role",
+        "message_missing_key",
+        "message_not_object",
+        "missing_messages_list",
+        "data_type",
+    }, seen

@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from core.training.pii import describe, find_personal_data
-from core.training.text import question_key, sentence_count, system_message_advice
+from core.training.text import (
+    question_key,
+    question_keys,
+    sentence_count,
+    system_message_advice,
+    texts_matching,
+)
 from core.training.tokens import count_messages, count_text, count_text_batch, encoding_name_for
 
 
@@ -53,3 +61,72 @@ def test_tokens_offline() -> None:
     assert encoding_name_for("gpt-4o-mini-2024-07-18") == "o200k_base"
     assert encoding_name_for("gpt-3.5-turbo-0125") == "cl100k_base"
     assert count_text("hello world", "gpt-3.5-turbo") == 2
+
+
+_PIECES = [
+    *"aZ_ -.,!?@0123456789\t\n\r\x0b\x0c\x1c\x1f",
+    "DE89",
+    "ß",
+    "\u0301",
+    "\uac00",
+    "ﬁ",
+    "①",
+    "٣٤",  # Arabic-Indic digits: \d matches them
+    "\u3000",  # ideographic space: \s matches it
+    "\u00a0",
+    "İ",
+    "ς",
+    "\x00",
+]
+
+
+def _random_texts(seed: int, count: int = 3000) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 14))) for _ in range(count)]
+
+
+def test_question_keys_equal_question_key_on_each() -> None:
+    for seed in range(5):
+        texts = _random_texts(seed)
+        ascii_only = [t for t in texts if t.isascii()]
+        assert question_keys(texts) == [question_key(t) for t in texts]
+        assert question_keys(ascii_only) == [question_key(t) for t in ascii_only]
+
+
+def test_the_literal_scans_find_exactly_what_the_patterns_find() -> None:
+    from core.training.pii import _ANY_HINT, texts_with_candidates
+    from core.training.tokens import _UNSAFE_SPACE, _UNSAFE_SPACE_ASCII
+
+    for seed in range(5):
+        texts = [t.replace("\x00", "") for t in _random_texts(seed)]
+        assert texts_with_candidates(texts) == [
+            i for i, t in enumerate(texts) if _ANY_HINT.search(t)
+        ]
+        assert texts_matching(texts, _UNSAFE_SPACE, _UNSAFE_SPACE_ASCII) == [
+            i for i, t in enumerate(texts) if _UNSAFE_SPACE.search(t)
+        ]
+        assert texts_matching(texts, _UNSAFE_SPACE) == [
+            i for i, t in enumerate(texts) if _UNSAFE_SPACE.search(t)
+        ]
+
+
+def test_bulk_steps_pause_the_cycle_collector_until_the_outermost_ends() -> None:
+    import gc
+
+    from core.training.bulk import bulk, paused_collection
+
+    @bulk
+    def inner() -> bool:
+        return gc.isenabled()
+
+    assert gc.isenabled()
+    with paused_collection():
+        assert not inner()
+        assert not gc.isenabled()  # the inner step ended, the outer one has not
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        inner()
+        assert not gc.isenabled()  # a collector that was off stays off
+    finally:
+        gc.enable()

@@ -37,6 +37,7 @@ from core.training.builder import (
     TrainingSet,
     build_training_set,
 )
+from core.training.bulk import bulk
 from core.training.hierarchy import ModelNode, Relation, training_sources
 
 
@@ -106,18 +107,32 @@ def model_inputs(session: Session, model: AIModel) -> ModelInputs:
     )
 
 
+@bulk
 def load_training_set(session: Session, inputs: ModelInputs) -> TrainingSet:
+    """Read the sources' training data and build the set. The rows are read through the
+    Core connection as plain tuples: the ORM's per-row processing cost more than building
+    the examples."""
     ids = [mid for mid, _, _ in inputs.sources]
-    qas: dict[int, list[QARecord]] = defaultdict(list)
-    for qa in session.execute(
-        select(QA.id, QA.model_id, QA.question, QA.answer)
-        .where(QA.model_id.in_(ids), QA.is_active.is_(True), QA.qa_type == QAType.TRAINING)
-        .order_by(QA.id)
-    ):
-        qas[qa.model_id].append(QARecord(qa.id, qa.model_id, qa.question, qa.answer))
+    connection = session.connection()
+    qas: dict[int, list[QARecord]] = {mid: [] for mid in ids}
+    for mid in ids:
+        qas[mid] = list(
+            map(
+                QARecord._make,
+                connection.execute(
+                    select(QA.id, QA.model_id, QA.question, QA.answer)
+                    .where(
+                        QA.model_id == mid,
+                        QA.is_active.is_(True),
+                        QA.qa_type == QAType.TRAINING,
+                    )
+                    .order_by(QA.id)
+                ),
+            )
+        )
     messages: dict[int, list[MessageRecord]] = defaultdict(list)
     owners: dict[int, int] = {}
-    for row in session.execute(
+    for conv_id, model_id, role, content, weight in connection.execute(
         select(
             TrainingConversation.id,
             TrainingConversation.model_id,
@@ -132,8 +147,8 @@ def load_training_set(session: Session, inputs: ModelInputs) -> TrainingSet:
         )
         .order_by(TrainingConversation.id, TrainingMessage.position)
     ):
-        owners[row.id] = row.model_id
-        messages[row.id].append(MessageRecord(row.role.value, row.content, row.weight))
+        owners[conv_id] = model_id
+        messages[conv_id].append(MessageRecord(role.value, content, weight))
     conversations: dict[int, list[ConversationRecord]] = defaultdict(list)
     for conv_id, items in messages.items():
         conversations[owners[conv_id]].append(

@@ -16,15 +16,23 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from itertools import chain, repeat
+from json.encoder import encode_basestring
+from operator import itemgetter
+from typing import IO, Any, NamedTuple
 
+from core.training.bulk import bulk
 from core.training.hierarchy import Relation
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRef:
+# The records of a training set are named tuples: a set holds one or more per example, and
+# a frozen dataclass takes several times longer to create (its fields are set one by one
+# through object.__setattr__).
+
+
+class SourceRef(NamedTuple):
     """Where an example came from: a Q&A or a conversation of a model, or a file line."""
 
     kind: str  # "qa", "conversation" or "line"
@@ -51,16 +59,14 @@ class SourceRef:
         return cls(str(data[0]), int(data[1]), data[2], str(data[3]), str(data[4]))
 
 
-@dataclass(frozen=True, slots=True)
-class QARecord:
+class QARecord(NamedTuple):
     id: int
     model_id: int
     question: str
     answer: str
 
 
-@dataclass(frozen=True, slots=True)
-class MessageRecord:
+class MessageRecord(NamedTuple):
     role: str
     content: str
     weight: int | None = None
@@ -84,8 +90,7 @@ class SourceData:
     conversations: Sequence[ConversationRecord] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
+class Example(NamedTuple):
     """One line of the training file."""
 
     line: int  # 1-based
@@ -114,15 +119,6 @@ def line_digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
-def _qa_line(system_json: str | None, qa: QARecord) -> str:
-    parts = ['{"messages":[']
-    if system_json is not None:
-        parts.append('{"role":"system","content":' + system_json + "},")
-    parts.append('{"role":"user","content":' + _encode(qa.question) + "},")
-    parts.append('{"role":"assistant","content":' + _encode(qa.answer) + "}]}")
-    return "".join(parts)
-
-
 def conversation_messages(
     system_message: str, conversation: ConversationRecord
 ) -> list[dict[str, Any]]:
@@ -139,37 +135,98 @@ def conversation_messages(
     return messages
 
 
+@bulk
 def build_training_set(system_message: str, sources: Iterable[SourceData]) -> TrainingSet:
-    system_json = _encode(system_message) if system_message else None
+    system_json = encode_basestring(system_message) if system_message else None
     system = [{"role": "system", "content": system_message}] if system_message else []
-    by_line: dict[str, tuple[Any, list[SourceRef]]] = {}
+    # Every Q&A line is one fixed head (with the system message, most of the line) and its
+    # own rest: the Q&As are deduplicated, sorted, encoded and hashed by their rest alone.
+    head = '{"messages":[' + (
+        '{"role":"system","content":' + system_json + "}," if system_json is not None else ""
+    )
+    head += '{"role":"user","content":'
+    middle = '},{"role":"assistant","content":'
+    tail = "}]}"
+    # Per distinct Q&A line, by its rest: the first Q&A and every record giving it.
+    qa_entries: dict[str, list[Any]] = {}
+    refs_by_line: dict[str, list[SourceRef]] = {}  # conversations' lines
+    data_by_line: dict[str, Any] = {}
     records = 0
     for source in sources:
         relation = source.relation.value
-        for qa in source.qas:
+        qas = source.qas
+        rests = [
+            f"{encode_basestring(qa.question)}{middle}{encode_basestring(qa.answer)}{tail}"
+            for qa in qas
+        ]
+        for qa, rest in zip(qas, rests, strict=True):
             ref = SourceRef("qa", qa.id, source.model_id, source.model_name, relation)
-            line = _qa_line(system_json, qa)
-            found = by_line.get(line)
-            if found is None:
-                messages = [
-                    *system,
-                    {"role": "user", "content": qa.question},
-                    {"role": "assistant", "content": qa.answer},
-                ]
-                by_line[line] = ({"messages": messages}, [ref])
+            entry = qa_entries.get(rest)
+            if entry is None:
+                qa_entries[rest] = [qa, ref]
             else:
-                found[1].append(ref)
+                entry.append(ref)
         for conv in source.conversations:
             ref = SourceRef("conversation", conv.id, source.model_id, source.model_name, relation)
             data = {"messages": conversation_messages(system_message, conv)}
-            by_line.setdefault(_encode(data), (data, []))[1].append(ref)
-        records += len(source.qas) + len(source.conversations)
-    encoded = sorted((line.encode("utf-8"), data, refs) for line, (data, refs) in by_line.items())
+            # Written with the default separators: never a Q&A's line, even with the same
+            # messages (the bytes of existing sets, and so their hashes, stay as they were).
+            line = _encode(data)
+            if line in refs_by_line:
+                refs_by_line[line].append(ref)
+            else:
+                refs_by_line[line] = [ref]
+                data_by_line[line] = data
+        records += len(qas) + len(source.conversations)
+    # UTF-8 keeps the order of code points: sorting the text sorts the bytes. A line that
+    # does not start with the head sorts before or after all that do, as it sorts against
+    # the head.
+    others = sorted(refs_by_line)
+    before = [line for line in others if line < head]
+    after = others[len(before) :]
+    ordered = sorted(qa_entries.items(), key=itemgetter(0))
+    head_raw = head.encode("utf-8")
+    rest_raws = [rest.encode("utf-8") for rest, _ in ordered]
+    head_hash = hashlib.sha256(head_raw)
+
+    def rest_digest(raw: bytes) -> str:
+        digest = head_hash.copy()
+        digest.update(raw)
+        return digest.hexdigest()[:32]
+
+    def qa_data(qa: QARecord) -> dict[str, Any]:
+        return {
+            "messages": [
+                *system,
+                {"role": "user", "content": qa.question},
+                {"role": "assistant", "content": qa.answer},
+            ]
+        }
+
+    before_raws = [line.encode("utf-8") for line in before]
+    after_raws = [line.encode("utf-8") for line in after]
     examples = [
-        Example(number, data, tuple(refs), line_digest(raw))
-        for number, (raw, data, refs) in enumerate(encoded, start=1)
+        Example(number, data_by_line[line], tuple(refs_by_line[line]), line_digest(raw))
+        for number, (line, raw) in enumerate(zip(before, before_raws, strict=True), start=1)
     ]
-    content = b"".join(raw + b"\n" for raw, _, _ in encoded)
+    examples += [
+        Example(number, qa_data(entry[0]), tuple(entry[1:]), rest_digest(raw))
+        for number, ((_, entry), raw) in enumerate(
+            zip(ordered, rest_raws, strict=True), start=len(examples) + 1
+        )
+    ]
+    examples += [
+        Example(number, data_by_line[line], tuple(refs_by_line[line]), line_digest(raw))
+        for number, (line, raw) in enumerate(
+            zip(after, after_raws, strict=True), start=len(examples) + 1
+        )
+    ]
+    # One copy of the whole file (it can be over 100 MB).
+    newline = b"\n"
+    pieces = [piece for raw in before_raws for piece in (raw, newline)]
+    pieces += chain.from_iterable(zip(repeat(head_raw), rest_raws, repeat(newline)))
+    pieces += [piece for raw in after_raws for piece in (raw, newline)]
+    content = b"".join(pieces)
     return TrainingSet(
         examples=examples,
         content=content,

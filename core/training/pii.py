@@ -7,10 +7,12 @@ their ISO 7064 checksum so that order numbers are not mistaken for them.
 
 from __future__ import annotations
 
-import bisect
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from core.training.text import AsciiLiterals, texts_matching
 
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 # International (+49 30 1234567) or grouped national numbers (030 123 4567, (030) 1234-567);
@@ -51,20 +53,24 @@ _PHONE_HINT = re.compile(r"\d\d[\s.-]\d\d")
 
 
 _ANY_HINT = re.compile(r"@|[A-Z]{2}\d{2}|\d\d[\s.-]\d\d")
+# On ASCII text the hints are three literals once every digit, capital and separator is
+# mapped to one stand-in.
+_ANY_HINT_ASCII = AsciiLiterals(
+    str.maketrans(
+        {
+            **dict.fromkeys(string.digits, "0"),
+            **dict.fromkeys(string.ascii_uppercase, "A"),
+            **dict.fromkeys("\t\n\v\f\r\x1c\x1d\x1e\x1f .-", "-"),
+        }
+    ),
+    ("@", "AA00", "00-00"),
+)
 
 
 def texts_with_candidates(texts: Sequence[str]) -> list[int]:
-    """Indexes of the texts that may hold personal data: one scan over all of them (a NUL
-    between texts, which no hint can match), so that only those few get the full check."""
-    starts: list[int] = []
-    position = 0
-    for text in texts:
-        starts.append(position)
-        position += len(text) + 1
-    hits: set[int] = set()
-    for match in _ANY_HINT.finditer("\0".join(texts)):
-        hits.add(bisect.bisect_right(starts, match.start()) - 1)
-    return sorted(hits)
+    """Indexes of the texts that may hold personal data (where ``_ANY_HINT`` matches), from
+    one scan over all of them, so that only those few get the full check."""
+    return texts_matching(texts, _ANY_HINT, _ANY_HINT_ASCII)
 
 
 def find_personal_data(text: str) -> list[PersonalData]:

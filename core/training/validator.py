@@ -19,17 +19,21 @@ numbers per example, so memory stays small whatever the file's size.
 
 from __future__ import annotations
 
+import bisect
 import io
 import itertools
 import re
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from itertools import accumulate, pairwise, repeat
+from operator import add, sub
+from typing import IO, Any, cast
 
 from core.training import pii, tokens
 from core.training.builder import Example, SourceRef, parse_line, read_lines
-from core.training.text import question_key
+from core.training.bulk import bulk
+from core.training.text import question_keys, texts_matching
 
 MIN_EXAMPLES = 10
 RECOMMENDED_EXAMPLES = 50
@@ -151,26 +155,84 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
-class _Checker:
-    """One pass over the examples, in batches: the texts of a batch are counted and checked
-    for personal data together, then let go; across batches only a few numbers per example
-    are kept (for duplicates and contradictions), so that a file of any size is checked in
-    bounded memory."""
+# Messages of this shape (most of a training set: every Q&A example) need none of the
+# detailed checks, which are then done for whole lists at once; the rest go message by
+# message. A weight is allowed on assistant messages only.
+_PLAIN_ROLES = frozenset({"system", "user", "assistant"})
+_PLAIN_KEYS = frozenset({"role", "content", "weight"})
+_LEARNABLE = "assistant"
+_NOT_LEARNABLE = "assistant, weight 0"
+# Sort keys of an example's own findings: per message, in the order the checks run, then
+# the example as a whole.
+_DETAIL, _SPECIAL, _LENGTH = 0, 1, 2
+_WHOLE = 1 << 30
 
-    def __init__(self, report: Report, base_model: str | None, examples: Sequence[Example]) -> None:
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a sequence of plain messages holds, by position: the learnable assistant
+    messages, the (single user message, assistant message) pairs, and the error if the
+    example teaches nothing."""
+
+    learnable: tuple[int, ...]
+    pairs: tuple[tuple[int, int], ...]
+    error: tuple[str, str] | None
+
+
+def _plan(marks: tuple[str, ...]) -> _Plan:
+    learnable: list[int] = []
+    pairs: list[tuple[int, int]] = []
+    users = assistants = 0
+    last_user: int | None = None
+    for position, mark in enumerate(marks):
+        if mark == "user":
+            users += 1
+            last_user = position
+        elif mark != "system":
+            assistants += 1
+            if mark == _LEARNABLE:
+                learnable.append(position)
+                if last_user is not None and users == 1:
+                    pairs.append((last_user, position))
+    error = None
+    if assistants == 0:
+        error = ("example_missing_assistant_message", "no assistant message")
+    elif not learnable:
+        error = (
+            "no_learnable_message",
+            "every assistant message has weight 0: the example teaches nothing",
+        )
+    return _Plan(tuple(learnable), tuple(pairs), error)
+
+
+class _Checker:
+    """One pass over the examples, in batches: the texts of a batch are checked, counted
+    and scanned for personal data together, then let go; across batches only a few numbers
+    per example are kept (for duplicates and contradictions), so that a file of any size is
+    checked in bounded memory.
+
+    In a batch, the examples whose messages are all plain (see ``_PLAIN_KEYS``) are checked
+    list-wise, the others one by one (``check``, also the reference the list-wise checks
+    must agree with: ``listwise=False`` checks every example so). Findings of the examples
+    are collected with a sort key and reported in their order, as one by one."""
+
+    def __init__(
+        self,
+        report: Report,
+        base_model: str | None,
+        examples: Sequence[Example],
+        *,
+        listwise: bool = True,
+    ) -> None:
         self.report = report
         self.base_model = base_model
+        self.listwise = listwise
         # In memory (a model's set): the examples, for their sources. A file: nothing kept.
         self.examples = examples
         self.count = 0
-        # The current batch: its examples, its distinct texts, per example the indexes of
-        # its texts and the fixed per-message overhead, and every content with its place.
         self.batch: list[Example] = []
         self.batch_characters = 0
-        self.texts: dict[str, int] = {}
-        self.example_texts: list[list[int]] = []
-        self.overhead: list[int] = []
-        self.contents: list[tuple[int, Example, int]] = []
+        self.reset()
         # Across batches, 8 bytes a value. Texts are compared by their 64-bit hashes: a
         # collision could at worst add a duplicate warning, never an error.
         self.lines = array("q")  # the line of each example
@@ -181,48 +243,161 @@ class _Checker:
         self.line_digests = array("q")  # examples read from file lines: the line digest
         self.line_examples = array("q")
 
-    def error(self, example: Example, code: str, message: str) -> None:
-        self.report.add(Finding("error", code, message, example.line, example.sources))
+    def reset(self) -> None:
+        """Forget the batch. Examples are named by their index in the batch."""
+        self.batch, self.batch_characters = [], 0
+        self.pending: list[tuple[int, int, int, Finding]] = []
+        # Of the examples checked one by one: the texts to count and the fixed overhead.
+        self.example_texts: dict[int, list[str]] = {}
+        self.overhead: dict[int, int] = {}
+        # (example, message position, content) of their text contents.
+        self.contents: list[tuple[int, int, str]] = []
+        # (example, message position, question, answer) of single-question examples.
+        self.pairs: list[tuple[int, int, str, str]] = []
+        # Of the examples checked list-wise: indexes, message offsets, roles and contents.
+        self.plain: list[int] = []
+        self.offsets: list[int] = [0]
+        self.roles: list[str] = []
+        self.texts: list[str] = []
+        self.distinct: list[str] = []
 
-    def warn(self, example: Example, code: str, message: str) -> None:
-        self.report.add(Finding("warning", code, message, example.line, example.sources))
+    def error(self, index: int, position: int, order: int, code: str, message: str) -> None:
+        example = self.batch[index]
+        finding = Finding("error", code, message, example.line, example.sources)
+        self.pending.append((index, position, order, finding))
 
-    def text_index(self, text: str) -> int:
-        index = self.texts.get(text)
-        if index is None:
-            index = self.texts[text] = len(self.texts)
-            self.batch_characters += len(text)
-        return index
+    def warn(self, index: int, position: int, order: int, code: str, message: str) -> None:
+        example = self.batch[index]
+        finding = Finding("warning", code, message, example.line, example.sources)
+        self.pending.append((index, position, order, finding))
 
-    def add(self, example: Example) -> None:
+    def add(self, example: Example, size: int = 0) -> None:
+        """Take the next example; ``size``: its line's length, when read from a file."""
         ordinal = self.count
         self.count += 1
         self.lines.append(example.line)
         if example.sources and example.sources[0].kind == "line":
             self.line_digests.append(hash(example.digest))
             self.line_examples.append(ordinal)
-        elif len(example.sources) > 1:
-            self.warn(
-                example,
-                "duplicate",
-                f"{len(example.sources)} records give this identical example; it is kept once",
-            )
         self.batch.append(example)
-        self.check(example, ordinal)
+        self.batch_characters += size
         if len(self.batch) >= _BATCH or self.batch_characters >= _BATCH_CHARACTERS:
             self.flush()
 
-    def check(self, example: Example, ordinal: int) -> None:
-        indexes: list[int] = []
-        self.example_texts.append(indexes)
-        self.overhead.append(0)
+    def flush(self) -> None:
+        """Check the batch, count its tokens and scan it for personal data, then let it go."""
+        if not self.batch:
+            return
+        self.check_batch()
+        self.check_personal_data()
+        self.count_tokens()
+        self.keep_pairs()
+        self.reset()
+
+    def check_batch(self) -> None:
+        batch = self.batch
+        if self.listwise:
+            self.check_plain(
+                _plain_messages(
+                    [
+                        (i, messages)
+                        for i, example in enumerate(batch)
+                        if type(data := example.data) is dict
+                        and type(messages := data.get("messages")) is list
+                        and messages
+                    ]
+                )
+            )
+        for i in sorted(set(range(len(batch))).difference(self.plain)):
+            self.check(i, batch[i])
+        for i, example in enumerate(batch):
+            sources = example.sources
+            if len(sources) > 1 and sources[0].kind != "line":
+                self.warn(
+                    i,
+                    -1,
+                    0,
+                    "duplicate",
+                    f"{len(sources)} records give this identical example; it is kept once",
+                )
+        self.pending.sort(key=lambda item: item[:3])
+        for *_, finding in self.pending:
+            self.report.add(finding)
+
+    def check_plain(self, found: _PlainMessages) -> None:
+        """The checks of ``check`` for examples of plain messages only, list-wise."""
+        plain, flat, roles, texts, weighted = found
+        if not plain:
+            return
+        self.plain = [i for i, _ in plain]
+        self.offsets = offsets = list(accumulate(map(len, (m for _, m in plain)), initial=0))
+        self.roles, self.texts = roles, texts
+        marks = roles.copy()
+        for j in weighted:
+            if flat[j]["weight"] == 0:
+                marks[j] = _NOT_LEARNABLE
+        # Examples grouped by their sequence of roles: a Q&A set has one such sequence.
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for k, signature in enumerate(
+            [tuple(marks[start:end]) for start, end in pairwise(offsets)]
+        ):
+            group = groups.get(signature)
+            if group is None:
+                groups[signature] = [k]
+            else:
+                group.append(k)
+        learnable: list[int] = []  # flat indexes
+        for signature, ks in groups.items():
+            plan = _plan(signature)
+            if plan.error:
+                for k in ks:
+                    self.error(self.plain[k], _WHOLE, 0, *plan.error)
+            for position in plan.learnable:
+                learnable += [offsets[k] + position for k in ks]
+            for user, assistant in plan.pairs:
+                self.pairs += [
+                    (
+                        self.plain[k],
+                        assistant + 1,
+                        texts[offsets[k] + user],
+                        texts[offsets[k] + assistant],
+                    )
+                    for k in ks
+                ]
+        if len(groups) > 1:
+            learnable.sort()
+        # The system message is in every example: the scans run over distinct texts.
+        self.distinct = list(dict.fromkeys(texts))
+        special = {self.distinct[i] for i in texts_matching(self.distinct, _SPECIAL_TOKEN)}
+        if special:
+            for j, text in enumerate(texts):
+                if text in special:
+                    self.check_special(*self.where(j), text)
+        # Words are only counted exactly where the cheap count is near a limit.
+        answers = [texts[j] for j in learnable]
+        spaces = list(map(str.count, answers, repeat(" ")))
+        for j, answer, gaps in zip(learnable, answers, spaces, strict=True):
+            if len(answer) < 64 or not SHORT_ANSWER_WORDS - 1 <= gaps < LONG_ANSWER_WORDS:
+                self.check_length(*self.where(j), answer)
+
+    def where(self, j: int) -> tuple[int, int]:
+        """The example index and the message position of a plain message."""
+        k = bisect.bisect_right(self.offsets, j) - 1
+        return self.plain[k], j - self.offsets[k] + 1
+
+    def check(self, index: int, example: Example) -> None:
+        texts: list[str] = []
+        self.example_texts[index] = texts
+        self.overhead[index] = 0
         data = example.data
         if not isinstance(data, dict):
-            self.error(example, "data_type", "the example is not a JSON object")
+            self.error(index, _WHOLE, 0, "data_type", "the example is not a JSON object")
             return
         messages = data.get("messages")
         if not isinstance(messages, list) or not messages:
-            self.error(example, "missing_messages_list", 'the example has no "messages" list')
+            self.error(
+                index, _WHOLE, 0, "missing_messages_list", 'the example has no "messages" list'
+            )
             return
         overhead = tokens.TOKENS_PER_REPLY
         assistants = learnable = 0
@@ -231,41 +406,27 @@ class _Checker:
         for position, message in enumerate(messages, start=1):
             if not isinstance(message, dict):
                 self.error(
-                    example, "message_not_object", f"message {position} is not a JSON object"
+                    index,
+                    position,
+                    _DETAIL,
+                    "message_not_object",
+                    f"message {position} is not a JSON object",
                 )
                 continue
             overhead += tokens.TOKENS_PER_MESSAGE
             role = message.get("role")
-            content = message.get("content")
             weight = message.get("weight")
-            well_formed = (
-                role in ROLES
-                and type(content) is str
-                and content
-                and not content.isspace()
-                and MESSAGE_KEYS.issuperset(message)
-                and ("weight" not in message or (role == "assistant" and weight in (0, 1)))
-                and type(weight) is not bool
-            )
-            if not well_formed:
-                content = self.check_message(example, position, message)
+            content = self.check_message(index, position, message)
             if isinstance(role, str):
-                indexes.append(self.text_index(role))
+                texts.append(role)
             if isinstance(content, str):
-                indexes.append(self.text_index(content))
+                texts.append(content)
+                self.contents.append((index, position, content))
                 if "<|" in content:
-                    found = _SPECIAL_TOKEN.search(content)
-                    if found:
-                        self.error(
-                            example,
-                            "special_token",
-                            f"message {position} contains the special token {found.group()}; "
-                            "providers reject or misread it",
-                        )
-                self.contents.append((indexes[-1], example, position))
+                    self.check_special(index, position, content)
             name = message.get("name")
             if isinstance(name, str) and name:
-                indexes.append(self.text_index(name))
+                texts.append(name)
                 overhead += 1
             if role == "user" and isinstance(content, str):
                 users += 1
@@ -275,87 +436,106 @@ class _Checker:
                 if weight != 0:
                     learnable += 1
                     if isinstance(content, str) and content and not content.isspace():
-                        self.check_length(example, position, content)
+                        self.check_length(index, position, content)
                         if last_user is not None and users == 1:
-                            self.add_pair(example, ordinal, last_user, content)
-        self.overhead[-1] = overhead
+                            self.pairs.append((index, position, last_user, content))
+        self.overhead[index] = overhead
         if assistants == 0:
-            self.error(example, "example_missing_assistant_message", "no assistant message")
+            self.error(
+                index, _WHOLE, 0, "example_missing_assistant_message", "no assistant message"
+            )
         elif learnable == 0:
             self.error(
-                example,
+                index,
+                _WHOLE,
+                0,
                 "no_learnable_message",
                 "every assistant message has weight 0: the example teaches nothing",
             )
 
-    def check_message(self, example: Example, position: int, message: dict[str, Any]) -> Any:
-        """The detailed checks of a message that is not plainly well formed; returns its
-        content if it is text, else None."""
+    def check_message(self, index: int, position: int, message: dict[str, Any]) -> Any:
+        """The detailed checks of a message; returns its content if it is text, else None."""
         where = f"message {position}"
+
+        def error(code: str, text: str) -> None:
+            self.error(index, position, _DETAIL, code, text)
+
         has_calls = "function_call" in message or "tool_calls" in message
         for key in ("role", "content"):
             if key not in message and not (key == "content" and has_calls):
-                self.error(example, "message_missing_key", f'{where} has no "{key}"')
+                error("message_missing_key", f'{where} has no "{key}"')
         unknown = set(message) - MESSAGE_KEYS
         if unknown:
-            self.error(
-                example,
+            error(
                 "message_unrecognized_key",
                 f"{where} has unrecognised keys: {', '.join(sorted(map(str, unknown)))}",
             )
         role = message.get("role")
         if "role" in message and role not in ROLES:
-            self.error(example, "unrecognized_role", f"{where} has the unknown role {role!r}")
+            error("unrecognized_role", f"{where} has the unknown role {role!r}")
         content = message.get("content")
         if content is None:
             if "content" in message and not has_calls:
-                self.error(example, "missing_content", f"{where} ({role}) has no content")
+                error("missing_content", f"{where} ({role}) has no content")
         elif not isinstance(content, str):
-            self.error(example, "content_not_text", f"{where} ({role}): content must be text")
+            error("content_not_text", f"{where} ({role}): content must be text")
             content = None
         elif not content.strip():
-            self.error(example, "missing_content", f"{where} ({role}) has empty content")
+            error("missing_content", f"{where} ({role}) has empty content")
         if "weight" in message:
             weight = message["weight"]
             if role != "assistant":
-                self.error(
-                    example,
+                error(
                     "weight_not_assistant",
                     f"{where} ({role}): only assistant messages may have a weight",
                 )
             elif isinstance(weight, bool) or weight not in (0, 1):
-                self.error(example, "invalid_weight", f"{where}: weight must be 0 or 1")
+                error("invalid_weight", f"{where}: weight must be 0 or 1")
         return content
 
-    def add_pair(self, example: Example, ordinal: int, question: str, answer: str) -> None:
-        key = question_key(question)
-        if key:
-            self.pair_keys.append(hash(key))
-            self.pair_answers.append(hash(" ".join(answer.split()).casefold()))
-            self.pair_digests.append(hash(example.digest))
-            self.pair_examples.append(ordinal)
+    def check_special(self, index: int, position: int, content: str) -> None:
+        found = _SPECIAL_TOKEN.search(content)
+        if found:
+            self.error(
+                index,
+                position,
+                _SPECIAL,
+                "special_token",
+                f"message {position} contains the special token {found.group()}; "
+                "providers reject or misread it",
+            )
 
-    def flush(self) -> None:
-        """Count the tokens of the batch and check its personal data, then let it go."""
-        if not self.batch:
-            return
-        self.check_personal_data()
-        counts = tokens.count_text_batch(list(self.texts), self.base_model)
-        limit = self.report.token_limit
-        for example, indexes, overhead in zip(
-            self.batch, self.example_texts, self.overhead, strict=True
-        ):
-            count = sum(counts[i] for i in indexes) + overhead if indexes else 0
-            self.report.example_tokens.append(count)
-            if count > limit:
-                self.error(
-                    example,
-                    "too_many_tokens",
-                    f"{count:,} tokens; {self.base_model or 'the base model'} takes at most "
-                    f"{limit:,} per example",
-                )
-        self.batch, self.texts, self.example_texts, self.overhead = [], {}, [], []
-        self.contents, self.batch_characters = [], 0
+    def check_length(self, index: int, position: int, answer: str) -> None:
+        where = f"message {position}"
+        words = len(_WORD.findall(answer)) if len(answer) < 64 else answer.count(" ") + 1
+        if words < SHORT_ANSWER_WORDS:
+            self.warn(
+                index,
+                position,
+                _LENGTH,
+                "short_answer",
+                f"{where}: a very short answer ({_plural(words, 'word')})",
+            )
+        elif words > LONG_ANSWER_WORDS:
+            self.warn(
+                index,
+                position,
+                _LENGTH,
+                "long_answer",
+                f"{where}: a very long answer (about {words:,} words)",
+            )
+
+    def keep_pairs(self) -> None:
+        """Keep the batch's single-question pairs, in example order, by their hashes."""
+        self.pairs.sort(key=lambda item: item[:2])
+        base = self.count - len(self.batch)
+        keys = question_keys([question for _, _, question, _ in self.pairs])
+        for key, (index, _, _, answer) in zip(keys, self.pairs, strict=True):
+            if key:
+                self.pair_keys.append(hash(key))
+                self.pair_answers.append(hash(" ".join(answer.split()).casefold()))
+                self.pair_digests.append(hash(self.batch[index].digest))
+                self.pair_examples.append(base + index)
 
     def sources_of(self, ordinal: int) -> tuple[SourceRef, ...]:
         if self.examples:
@@ -363,33 +543,72 @@ class _Checker:
         return (SourceRef("line", self.lines[ordinal]),)
 
     def check_personal_data(self) -> None:
-        texts = list(self.texts)
+        texts = list(dict.fromkeys([*self.distinct, *(c for _, _, c in self.contents)]))
         flagged = {
-            i: found
+            texts[i]: found
             for i in pii.texts_with_candidates(texts)
             if (found := pii.describe(pii.find_personal_data(texts[i])))
         }
         if not flagged:
             return
-        for index, example, position in self.contents:
-            if index in flagged:
-                self.warn(
-                    example,
+        where = [(*self.where(j), text) for j, text in enumerate(self.texts) if text in flagged]
+        where += [item for item in self.contents if item[2] in flagged]
+        for index, position, text in sorted(where, key=lambda item: item[:2]):
+            example = self.batch[index]
+            self.report.add(
+                Finding(
+                    "warning",
                     "personal_data",
-                    f"message {position} contains personal data: {flagged[index]}",
+                    f"message {position} contains personal data: {flagged[text]}",
+                    example.line,
+                    example.sources,
                 )
+            )
 
-    def check_length(self, example: Example, position: int, answer: str) -> None:
-        where = f"message {position}"
-        words = len(_WORD.findall(answer)) if len(answer) < 64 else answer.count(" ") + 1
-        if words < SHORT_ANSWER_WORDS:
-            self.warn(
-                example, "short_answer", f"{where}: a very short answer ({_plural(words, 'word')})"
+    def count_tokens(self) -> None:
+        unique = list(
+            dict.fromkeys(
+                [
+                    *set(self.roles),
+                    *self.distinct,
+                    *(t for texts in self.example_texts.values() for t in texts),
+                ]
             )
-        elif words > LONG_ANSWER_WORDS:
-            self.warn(
-                example, "long_answer", f"{where}: a very long answer (about {words:,} words)"
+        )
+        count = dict(
+            zip(unique, tokens.count_text_batch(unique, self.base_model), strict=True)
+        ).__getitem__
+        counts = [0] * len(self.batch)
+        if self.plain:
+            # Running totals of (text tokens + per-message overhead), read at the examples'
+            # boundaries.
+            per_message = map(
+                add,
+                map(count, self.roles),
+                map(add, map(count, self.texts), repeat(tokens.TOKENS_PER_MESSAGE)),
             )
+            at = list(map(list(accumulate(per_message, initial=0)).__getitem__, self.offsets))
+            totals = map(add, map(sub, at[1:], at[:-1]), repeat(tokens.TOKENS_PER_REPLY))
+            for index, total in zip(self.plain, totals, strict=True):
+                counts[index] = total
+        for index, texts in self.example_texts.items():
+            if texts:
+                counts[index] = sum(map(count, texts)) + self.overhead[index]
+        self.report.example_tokens += counts
+        limit = self.report.token_limit
+        for index, total in enumerate(counts):
+            if total > limit:
+                example = self.batch[index]
+                self.report.add(
+                    Finding(
+                        "error",
+                        "too_many_tokens",
+                        f"{total:,} tokens; {self.base_model or 'the base model'} takes at "
+                        f"most {limit:,} per example",
+                        example.line,
+                        example.sources,
+                    )
+                )
 
     def check_pairs(self) -> None:
         """The same question (ignoring case, spacing, punctuation) asked more than once."""
@@ -426,6 +645,59 @@ class _Checker:
             )
 
 
+_PlainMessages = tuple[
+    list[tuple[int, list[Any]]], list[dict[str, Any]], list[str], list[str], list[int]
+]
+
+
+def _plain_messages(candidates: list[tuple[int, list[Any]]]) -> _PlainMessages:
+    """The examples (of those with a messages list) whose messages are all plain; their
+    messages in one list, with their roles and contents; the indexes of the messages with a
+    weight. Each test runs over all messages at once and only looks for the culprits when
+    it fails."""
+    while candidates:
+        flat = [m for _, messages in candidates for m in messages]
+        bad: set[int] = set()
+        if set(map(type, flat)) != {dict}:
+            bad = {j for j, m in enumerate(flat) if type(m) is not dict}
+        else:
+            roles = list(map(dict.get, flat, repeat("role")))
+            contents = list(map(dict.get, flat, repeat("content")))
+            if set(map(type, roles)) != {str}:
+                bad = {j for j, r in enumerate(roles) if type(r) is not str}
+            elif not _PLAIN_ROLES.issuperset(roles):
+                bad = {j for j, r in enumerate(roles) if r not in _PLAIN_ROLES}
+            elif set(map(type, contents)) != {str}:
+                bad = {j for j, c in enumerate(contents) if type(c) is not str}
+            elif not all(contents) or any(map(str.isspace, cast("list[str]", contents))):
+                bad = {j for j, c in enumerate(contents) if not c or c.isspace()}
+            else:
+                # Role and content are there: a message with more keys has a weight or
+                # another key.
+                weighted = [j for j, size in enumerate(map(len, flat)) if size > 2]
+                bad = {
+                    j
+                    for j in weighted
+                    if not _PLAIN_KEYS.issuperset(flat[j])
+                    or roles[j] != "assistant"
+                    or type(weight := flat[j]["weight"]) is not int
+                    or weight not in (0, 1)
+                }
+                if not bad:
+                    return (
+                        candidates,
+                        flat,
+                        cast("list[str]", roles),
+                        cast("list[str]", contents),
+                        weighted,
+                    )
+        owner = [k for k, (_, messages) in enumerate(candidates) for _ in messages]
+        dropped = {owner[j] for j in bad}
+        candidates = [c for k, c in enumerate(candidates) if k not in dropped]
+    return [], [], [], [], []
+
+
+@bulk
 def _groups(values: array[int]) -> list[list[int]]:
     """The positions of the values that occur more than once, grouped, in the order of
     their first occurrence."""
@@ -439,6 +711,7 @@ def _groups(values: array[int]) -> list[list[int]]:
     return groups
 
 
+@bulk
 def validate(
     examples: Sequence[Example],
     *,
@@ -446,19 +719,22 @@ def validate(
     token_limit: int | None = None,
     broken_lines: Iterable[tuple[int, str]] = (),
     allow_empty: bool = False,
+    listwise: bool = True,
 ) -> Report:
     """Check a training set; also counts the tokens of every example. ``allow_empty``: no
     examples at all is fine (a model without training data gets a configuration-only
-    version)."""
+    version). ``listwise=False`` checks every example one by one (the reference for
+    tests)."""
     report = _report(base_model, token_limit)
     for line, message in broken_lines:
         _broken(report, line, message)
-    checker = _Checker(report, base_model, examples)
+    checker = _Checker(report, base_model, examples, listwise=listwise)
     for example in examples:
         checker.add(example)
     return _finish(checker, allow_empty=allow_empty)
 
 
+@bulk
 def validate_stream(
     stream: IO[bytes], *, base_model: str | None = None, token_limit: int | None = None
 ) -> Report:
@@ -475,7 +751,7 @@ def validate_stream(
         if isinstance(parsed, str):
             _broken(report, number, parsed)
         else:
-            checker.add(parsed)
+            checker.add(parsed, len(raw or b""))
     return _finish(checker, allow_empty=False)
 
 
