@@ -23,7 +23,7 @@ from core.domain import QAType, utcnow
 from core.errors import Problem, ValidationFailed
 from core.models import QA, AIModel
 from core.permissions import Actor, Permission, public, requires
-from core.qa_rules import FieldError, clean_field
+from core.qa_rules import EDITABLE_FIELDS, FIELD_LABELS, FieldError, clean_field
 from core.services import _qa_query as qq
 from core.services._common import get_or_404, record_audit
 from core.services._qa_query import QAQuery
@@ -39,16 +39,9 @@ from core.tabular import (
 from core.training.text import question_key
 from core.uow import UnitOfWork
 
-# Import fields in file order, with the header each is exported under.
-FIELDS = ("section", "question", "answer", "qa_type", "is_active", "notes")
-HEADERS = {
-    "section": "section",
-    "question": "question",
-    "answer": "answer",
-    "qa_type": "type",
-    "is_active": "active",
-    "notes": "notes",
-}
+# Import fields in file order, with the header each is exported under: the grid's fields.
+FIELDS = EDITABLE_FIELDS
+HEADERS = FIELD_LABELS
 REQUIRED = ("question", "answer")
 _SYNONYMS = {
     "question": ("question", "questions", "q", "prompt", "user", "frage"),
