@@ -20,6 +20,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -242,59 +244,135 @@ def _preflight_figures(records: list[tuple[int, str, str]]) -> list[Figure]:
     ]
 
 
-def _service_preflight(records: list[tuple[int, str, str]], folder: Path) -> list[Figure]:
-    """The pre-flight as a page runs it: from a SQLite database with 100,000 Q&As."""
-    from sqlalchemy import insert
+CHANGED = 1_000
+
+
+def _service_preflight(records: list[tuple[int, str, str]], url: str, label: str) -> list[Figure]:
+    """The pre-flight as a page runs it, from a database with 100,000 Q&As whose model has
+    an active version built from them, after 1,000 answers were edited: reading the Q&As,
+    building, validating, the diff against the active version's manifest."""
+    import gzip
+    import json
+
+    from sqlalchemy import insert, select, update
 
     from core import db
-    from core.domain import ProviderType, Role
-    from core.models import QA, AIModel, ProviderConnection, User
+    from core.domain import CompilationStatus, ProviderType, Role
+    from core.models import QA, AIModel, Compilation, ModelVersion, ProviderConnection, User
     from core.permissions import Actor
-    from core.services import ai_models, compilations
+    from core.services import _training_data, ai_models, compilations
+    from core.services._compilation_records import MANIFEST, store_asset
     from core.uow import UnitOfWork
 
-    engine = db.make_engine(f"sqlite:///{folder / 'preflight.db'}")
+    engine = db.make_engine(url)
     db.upgrade(engine)
     uow = UnitOfWork(db.session_factory(engine))
     with uow:
+        session = uow.session
         user = User(email="bench@corp.example", display_name="Bench", role=Role.ADMIN)
         conn = ProviderConnection(name="Local", provider_type=ProviderType.LOCAL)
-        uow.session.add_all([user, conn])
-        uow.session.flush()
+        session.add_all([user, conn])
+        session.flush()
         model = AIModel(name="Bench", kind="arbiter", connection_id=conn.id, system_message=SYSTEM)
-        uow.session.add(model)
-        uow.session.flush()
-        uow.session.execute(
+        session.add(model)
+        session.flush()
+        session.execute(
             insert(QA),
             [
                 {"model_id": model.id, "question": q, "answer": a, "question_key": q.lower()}
                 for _, q, a in records
             ],
         )
+        # The active version, as the worker leaves it: its manifest names every record.
+        inputs = _training_data.model_inputs(session, model)
+        built = _training_data.load_training_set(session, inputs)
+        compilation = Compilation(
+            model_id=model.id,
+            status=CompilationStatus.SUCCEEDED,
+            dataset_hash=built.sha256,
+            config_hash=inputs.config_hash,
+        )
+        session.add(compilation)
+        session.flush()
+        store_asset(
+            session,
+            compilation.id,
+            MANIFEST,
+            "manifest.json.gz",
+            "application/gzip",
+            gzip.compress(json.dumps(built.manifest()).encode("utf-8")),
+        )
+        version = ModelVersion(
+            model_id=model.id,
+            compilation_id=compilation.id,
+            number=1,
+            provider_model_id="local:bench",
+            dataset_hash=built.sha256,
+            config_hash=inputs.config_hash,
+        )
+        session.add(version)
+        session.flush()
+        model.active_version_id = version.id
+        first = session.scalar(select(QA.id).where(QA.model_id == model.id).order_by(QA.id))
+        assert first is not None
+        session.execute(
+            update(QA)
+            .where(QA.id < first + CHANGED)
+            .values(answer=QA.answer + " Updated.", row_version=QA.row_version + 1)
+        )
         uow.commit()
         actor = Actor(user.id, user.email, Role.ADMIN)
         model_id = model.id
+    started = time.process_time()
     with stopwatch() as took:
         found = compilations.preflight(uow, actor, model_id)
+    cpu = time.process_time() - started
     with stopwatch() as listing:
         ai_models.list_models(uow, actor)
     engine.dispose()
+    assert found.diff is not None and found.diff.changed == CHANGED, found.diff
     return [
         at_most(
             NAME,
-            f"pre-flight service from SQLite ({found.example_count:,} Q&As)",
+            f"pre-flight service from {label} ({found.example_count:,} Q&As)",
             took[0],
             10.0,
-            "includes reading the Q&As and the diff against the active version",
+            f"{cpu:.1f} s CPU in this process; reads the Q&As, builds, validates and diffs "
+            f"against the active version ({found.diff.describe()})",
         ),
         at_most(
             NAME,
-            "models list with 'changes pending' (100,000 Q&As)",
+            f"models list with 'changes pending', {label} (100,000 Q&As)",
             listing[0],
             0.5,
             "fingerprints from grouped counts, no training set built",
         ),
     ]
+
+
+@contextmanager
+def _postgres_database() -> Iterator[str | None]:
+    """A throwaway database on the PostgreSQL server, or None without one."""
+    from sqlalchemy import create_engine, text
+
+    from core import db
+
+    admin_url = _pg_admin_url()
+    name = f"arbiter_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:
+        yield None
+        return
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        db.dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _pg_admin_url() -> str:
@@ -434,7 +512,20 @@ def run() -> list[Figure]:
         try:
             figures += _preflight_figures(records)
             figures += _counting(records)
-            figures += _service_preflight(records, folder)
+            figures += _service_preflight(records, f"sqlite:///{folder / 'preflight.db'}", "SQLite")
+            with _postgres_database() as url:
+                if url is None:
+                    figures.append(
+                        Figure(
+                            NAME,
+                            "pre-flight service from PostgreSQL",
+                            0,
+                            "s",
+                            note="skipped: no PostgreSQL server",
+                        )
+                    )
+                else:
+                    figures += _service_preflight(records, url, "PostgreSQL")
             figures += _workers_figures(folder)
         finally:
             if previous is None:

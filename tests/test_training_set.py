@@ -181,6 +181,9 @@ def test_diff_names_added_removed_and_changed_records() -> None:
     assert [r.key for r in diff.removed_records] == ["qa:2"]
     assert [r.key for r in diff.changed_records] == ["qa:3"]
     assert not diff_manifests(new.manifest(), new.manifest()).any
+    # The pre-flight compares a stored manifest with the examples themselves.
+    stored = json.loads(json.dumps(old.manifest()))
+    assert diff_manifests(stored, [(e.digest, e.sources) for e in new.examples]) == diff
 
 
 _ALPHABET = [

@@ -20,6 +20,7 @@ from core.services import _training_data as data
 from core.services._common import get_or_404, notify
 from core.services._usage import as_utc, month_start, next_month, spend_by_connection
 from core.training.builder import TrainingSet
+from core.training.bulk import bulk
 from core.training.cost import Estimate, estimate
 from core.training.diff import TrainingSetDiff, diff_manifests
 from core.training.validator import Report, example_token_limit, validate
@@ -121,6 +122,7 @@ class Analysis:
     refusal: str | None
 
 
+@bulk
 def analyse(uow: UnitOfWork, model_id: int) -> Analysis:
     """Read in one short transaction, then check and price outside it (no database lock is
     held while 100,000 examples are validated)."""
@@ -153,7 +155,11 @@ def analyse(uow: UnitOfWork, model_id: int) -> Analysis:
     budget = Budget(
         inputs.connection.monthly_budget if inputs.connection else None, spent, priced.cost
     )
-    diff = diff_manifests(manifest, training_set.manifest()) if manifest is not None else None
+    diff = (
+        diff_manifests(manifest, [(e.digest, e.sources) for e in training_set.examples])
+        if manifest is not None
+        else None
+    )
     return Analysis(
         inputs=inputs,
         training_set=training_set,

@@ -127,7 +127,7 @@ def load_training_set(session: Session, inputs: ModelInputs) -> TrainingSet:
                         QA.qa_type == QAType.TRAINING,
                     )
                     .order_by(QA.id)
-                ),
+                ).fetchall(),  # in one call: iterating fetches row by row
             )
         )
     messages: dict[int, list[MessageRecord]] = defaultdict(list)

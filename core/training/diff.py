@@ -4,7 +4,7 @@ one whose example has other content (its text, the system message) is *changed*.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,28 +63,27 @@ class TrainingSetDiff:
         )
 
 
-def _by_record(manifest: Sequence[Sequence[Any]]) -> dict[str, tuple[str, SourceRef]]:
-    records: dict[str, tuple[str, SourceRef]] = {}
-    for digest, sources in manifest:
-        for raw in sources:
-            ref = SourceRef.from_json(raw)
-            records[ref.key] = (str(digest), ref)
-    return records
+def _by_record(manifest: Iterable[Sequence[Any]]) -> dict[tuple[Any, Any], tuple[Any, Any]]:
+    """Per record (kind and id): its line's digest and its source as stored. A manifest as
+    read from JSON or ``(digest, sources)`` pairs of a training set's examples alike (a
+    ``SourceRef`` is the same sequence as its JSON form): no reference is made per record,
+    only for the few that are listed."""
+    return {(raw[0], raw[1]): (digest, raw) for digest, sources in manifest for raw in sources}
 
 
-def diff_manifests(old: Sequence[Sequence[Any]], new: Sequence[Sequence[Any]]) -> TrainingSetDiff:
+def diff_manifests(old: Iterable[Sequence[Any]], new: Iterable[Sequence[Any]]) -> TrainingSetDiff:
     before, after = _by_record(old), _by_record(new)
-    added = [ref for key, (_, ref) in after.items() if key not in before]
-    removed = [ref for key, (_, ref) in before.items() if key not in after]
+    added = [raw for key, (_, raw) in after.items() if key not in before]
+    removed = [raw for key, (_, raw) in before.items() if key not in after]
     changed = [
-        ref for key, (digest, ref) in after.items() if key in before and before[key][0] != digest
+        raw for key, (digest, raw) in after.items() if key in before and before[key][0] != digest
     ]
     return TrainingSetDiff(
         added=len(added),
         removed=len(removed),
         changed=len(changed),
         unchanged=len(after) - len(added) - len(changed),
-        added_records=added[:LISTED],
-        removed_records=removed[:LISTED],
-        changed_records=changed[:LISTED],
+        added_records=[SourceRef.from_json(raw) for raw in added[:LISTED]],
+        removed_records=[SourceRef.from_json(raw) for raw in removed[:LISTED]],
+        changed_records=[SourceRef.from_json(raw) for raw in changed[:LISTED]],
     )
