@@ -3,6 +3,8 @@ imported files, so that every way in refuses the same things with the same words
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from core.domain import (
@@ -13,6 +15,7 @@ from core.domain import (
     QAType,
     control_character,
 )
+from core.training.text import texts_matching
 
 EDITABLE_FIELDS = ("section", "question", "answer", "qa_type", "is_active", "notes")
 FIELD_LABELS = {
@@ -33,6 +36,9 @@ _REQUIRED = frozenset({"question", "answer"})
 _TRUE = frozenset({"true", "yes", "y", "1", "active", "on", "x"})
 _FALSE = frozenset({"false", "no", "n", "0", "inactive", "off"})
 REPLACEMENT_CHARACTER = "\ufffd"
+# What makes a text value need the full check: a broken character, a control character
+# or a carriage return (``clean_text`` turns it into a line feed).
+_FLAGGED = re.compile("[\ufffd\x00-\x08\x0b-\x1f]")
 
 
 class FieldError(ValueError):
@@ -93,3 +99,43 @@ def clean_field(field: str, raw: Any) -> Any:
     if field in _TEXT_LIMITS:
         return clean_text(field, raw)
     raise FieldError(f"{field!r} cannot be edited")
+
+
+def clean_column(field: str, raws: Sequence[str]) -> tuple[list[Any], dict[int, str]]:
+    """``clean_field`` over a whole column of an imported file: the stored values (None
+    where refused) and, by position, why each refused value is refused. The checks run over
+    the column at once and only the values they flag go through ``clean_field`` one by one:
+    at 100,000 rows the value-by-value checks cost more than writing the rows."""
+    if field in ("qa_type", "is_active"):
+        # Few distinct spellings: each is parsed once.
+        parsed: dict[str, Any] = {}
+        failed: dict[str, str] = {}
+        for raw in set(raws):
+            try:
+                parsed[raw] = clean_field(field, raw)
+            except FieldError as exc:
+                failed[raw] = str(exc)
+        if not failed:
+            return list(map(parsed.__getitem__, raws)), {}
+        return (
+            list(map(parsed.get, raws)),
+            {i: failed[raw] for i, raw in enumerate(raws) if raw in failed},
+        )
+    if field not in _TEXT_LIMITS:
+        raise FieldError(f"{field!r} cannot be edited")
+    # A line feed is never flagged: it separates the values in the scan.
+    suspects = set(texts_matching(raws, _FLAGGED, separator="\n"))
+    values: list[Any] = list(map(str.strip, raws))
+    if field in _REQUIRED:
+        suspects.update(i for i, value in enumerate(values) if not value)
+    limit = _TEXT_LIMITS[field]
+    if max(map(len, values), default=0) > limit:
+        suspects.update(i for i, value in enumerate(values) if len(value) > limit)
+    errors: dict[int, str] = {}
+    for i in suspects:
+        try:
+            values[i] = clean_field(field, raws[i])
+        except FieldError as exc:
+            values[i] = None
+            errors[i] = str(exc)
+    return values, errors

@@ -226,3 +226,27 @@ def test_unmapped_columns_are_named(new_uow: Uows, trainer: Actor) -> None:
     assert "answer: choose the column that holds it" in str(caught.value)
     with pytest.raises(ValidationFailed, match="no column 'nope'"):
         qa_io.preview_import(new_uow(), trainer, model, table, {"question": "q", "answer": "nope"})
+
+
+def test_a_column_is_cleaned_as_each_of_its_values() -> None:
+    import random
+
+    from core.qa_rules import EDITABLE_FIELDS, FieldError, clean_column, clean_field
+
+    rng = random.Random(8)
+    pieces = ["a", "B", " ", "\t", "\n", "\r\n", "\r", "\x00", "\x1f", "\ufffd", "é", "x" * 700]
+    words = ["", " ", "yes", "No", "0", "training", " Validation ", "maybe", "TRUE", "x"]
+    for field in EDITABLE_FIELDS:
+        raws = [
+            rng.choice(words)
+            if rng.random() < 0.3
+            else "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+            for _ in range(2_000)
+        ]
+        values, errors = clean_column(field, raws)
+        for i, raw in enumerate(raws):
+            try:
+                assert (values[i], i in errors) == (clean_field(field, raw), False)
+            except FieldError as exc:
+                assert (values[i], errors.get(i)) == (None, str(exc))
+        assert errors and len(errors) < len(raws)

@@ -76,10 +76,14 @@ class AsciiLiterals:
 
 
 def texts_matching(
-    texts: Sequence[str], pattern: re.Pattern[str], ascii: AsciiLiterals | None = None
+    texts: Sequence[str],
+    pattern: re.Pattern[str],
+    ascii: AsciiLiterals | None = None,
+    *,
+    separator: str = "\0",
 ) -> list[int]:
     """Indexes of the texts in which ``pattern`` matches, from one scan over all of them
-    joined by NUL (the pattern must not match NUL)."""
+    joined by ``separator`` (one character, which the pattern must not match)."""
     hits: set[int] = set()
     others: Sequence[str] = texts
     other_indexes: Sequence[int] = range(len(texts))
@@ -87,13 +91,13 @@ def texts_matching(
         plain = [i for i, text in enumerate(texts) if text.isascii()]
         if plain:
             picked = [texts[i] for i in plain] if len(plain) < len(texts) else texts
-            joined = "\0".join(picked).translate(ascii.table)
+            joined = separator.join(picked).translate(ascii.table)
             hits.update(plain[k] for k in _occurrences(joined, picked, ascii.literals))
         if len(plain) == len(texts):
             return sorted(hits)
         other_indexes = sorted(set(range(len(texts))).difference(plain))
         others = [texts[i] for i in other_indexes]
-    joined = "\0".join(others)
+    joined = separator.join(others)
     starts: list[int] = []
     position = 0
     while (match := pattern.search(joined, position)) is not None:
