@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 IDLE = "[data-test-script-state='notRunning']"
@@ -24,6 +26,17 @@ def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
 
 
 def open_page(page: Page, title: str) -> None:
-    """Click a page in the sidebar navigation."""
-    page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-    wait_idle(page)
+    """Click a page in the sidebar navigation, and make sure it opened: a click that lands
+    while a fragment of the current page refreshes itself can be dropped on a busy machine,
+    where a person would click again."""
+    link = page.get_by_test_id("stSidebarNavLink").filter(has=page.get_by_text(title, exact=True))
+    target = re.compile("^" + re.escape(str(link.get_attribute("href"))) + r"(\?.*)?$")
+    for attempt in range(3):
+        link.click()
+        wait_idle(page)
+        try:
+            expect(page).to_have_url(target, timeout=10_000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise

@@ -6,7 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import AppServer
-from tests.browser.helpers import open_page, sign_in, wait_idle
+from tests.browser.helpers import sign_in, wait_idle
 
 COOKIE = "arbiter_session"
 
@@ -52,6 +52,7 @@ def test_a_reload_keeps_the_sign_in_and_sign_out_ends_it(
     wait_idle(page)
     _signed_out(page)
     # The other tab, still open, is signed out at its next click.
-    open_page(other_tab, "Dashboard")
+    other_tab.get_by_test_id("stSidebarNav").get_by_text("Dashboard", exact=True).click()
+    wait_idle(other_tab)
     _signed_out(other_tab)
     expect(other_tab.get_by_text("Your session has ended. Please sign in again.")).to_be_visible()
