@@ -22,6 +22,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
     Enum,
     ForeignKey,
@@ -64,6 +65,9 @@ NAMING_CONVENTION = {
 }
 
 _ACTIVE_SQL = "status IN ('queued', 'validating', 'uploading', 'training')"
+# A Q&A's question and answer as a search reads them (the line feed keeps a phrase from
+# matching across the two: a search term never holds one).
+SEARCH_TEXT = "lower(question || '\n' || answer)"
 
 
 class Base(DeclarativeBase):
@@ -191,6 +195,11 @@ class QA(Base):
     answer: Mapped[str] = mapped_column(Text)
     # Lower-cased, whitespace- and punctuation-folded question: duplicate and conflict checks.
     question_key: Mapped[str] = mapped_column(String(512), default="")
+    # What a search scans on PostgreSQL (migration 0008): the texts lower-cased once when
+    # written, not on every search. Never loaded with the row.
+    search_text: Mapped[str | None] = mapped_column(
+        Text, Computed(SEARCH_TEXT, persisted=True), deferred=True
+    )
     qa_type: Mapped[QAType] = mapped_column(_enum(QAType, "qa_type"), default=QAType.TRAINING)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     deactivated_at: Mapped[datetime | None]

@@ -4,10 +4,11 @@ related rows, cell saves with conflicts, and bulk actions with undo."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from core.domain import QAType, utcnow
 from core.errors import Conflict, EditConflict, PermissionDenied, ValidationFailed
@@ -342,3 +343,57 @@ def test_bulk_actions_skip_rows_that_already_have_the_value(new_uow: Uows, train
             select(func.count()).where(QA.model_id == model, QA.deactivated_at.is_not(None))
         )
     assert inactive == 4
+
+
+def test_a_search_pages_counts_and_sorts_like_any_other_filter(
+    new_uow: Uows, trainer: Actor
+) -> None:
+    model = make_model(new_uow(), "M")
+    add_qas(new_uow(), model, _rows(120, "Billing") + _rows(30, "Shipping"))
+    everything = QAQuery(model_id=model, sort="question", descending=True, sections=("Billing",))
+    searched = replace(everything, search="answer")  # every row matches
+    for offset in (0, 50, 10_000):
+        plain = qas.list_qas(new_uow(), trainer, everything, offset=offset, limit=50)
+        found = qas.list_qas(new_uow(), trainer, searched, offset=offset, limit=50)
+        assert [r.id for r in found.rows] == [r.id for r in plain.rows]
+        assert (found.total, found.offset) == (plain.total, plain.offset)
+        assert found.section_counts == plain.section_counts == {"Billing": 120, "Shipping": 30}
+    some = qas.list_qas(new_uow(), trainer, QAQuery(model_id=model, search='"answer 01"'))
+    assert some.total == 20 and some.section_counts == {"Billing": 10, "Shipping": 10}
+
+
+def test_search_finds_what_a_case_blind_like_over_each_text_finds(
+    new_uow: Uows, trainer: Actor
+) -> None:
+    from core.services import _qa_query as qq
+
+    model = make_model(new_uow(), "M")
+    add_qas(
+        new_uow(),
+        model,
+        [
+            ("Größe der ÉCOLE?", "Straße 5, İstanbul"),
+            ("tail?", "head of the answer"),
+            ("x", "50% _off_ \\ back"),
+            ("MIXED Case", "ǅ ǈ ΣΑΣ"),
+        ],
+    )
+    terms = ["école", "GRÖSSE", "straße", "istanbul", "tail?\nhead", "? head", "?", "50%",
+             "_off_", "\\", "σας", "ǆ", "case", "CASE", "ÉCOLE", "x"]  # fmt: skip
+    for term in terms:
+        listing = qas.list_qas(new_uow(), trainer, QAQuery(model_id=model, search=f'"{term}"'))
+        uow = new_uow()
+        with uow:
+            dialect = qq.dialect(uow.session)
+            expected = uow.session.scalars(
+                select(QA.id)
+                .where(
+                    QA.model_id == model,
+                    or_(
+                        qq._contains(QA.question, term, dialect),
+                        qq._contains(QA.answer, term, dialect),
+                    ),
+                )
+                .order_by(QA.id)
+            ).all()
+        assert [r.id for r in listing.rows] == expected, term

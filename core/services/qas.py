@@ -172,19 +172,42 @@ def list_qas(
         session = uow.session
         sources = qq.sources(session, query.model_id, query.include_related)
         dialect = qq.dialect(session)
-        facet = select(QA.section, func.count()).where(
-            *qq.conditions(query, sources, dialect, with_sections=False)
-        )
-        section_counts = {s: n for s, n in session.execute(facet.group_by(QA.section))}
-        if query.sections:
-            total = sum(section_counts.get(s, 0) for s in set(query.sections))
-        else:
-            total = sum(section_counts.values())
         offset = max(0, int(offset))
-        if offset >= total:
-            offset = max(0, (total - 1) // limit * limit)
-        stmt = qq.ordered(select(QA).where(*qq.conditions(query, sources, dialect)), query)
-        qas = session.scalars(stmt.offset(offset).limit(limit)).all()
+        if qq.search_terms(query.search):
+            # A search reads every row: once, for the counts and the page's ids together.
+            matches = session.execute(
+                qq.ordered(
+                    select(QA.id, QA.section).where(
+                        *qq.conditions(query, sources, dialect, with_sections=False)
+                    ),
+                    query,
+                )
+            ).all()
+            counted: dict[str, int] = {}
+            for _, section in matches:
+                counted[section] = counted.get(section, 0) + 1
+            section_counts = dict(sorted(counted.items()))
+            wanted = set(query.sections)
+            ids = [i for i, section in matches if not wanted or section in wanted]
+            total = len(ids)
+            if offset >= total:
+                offset = max(0, (total - 1) // limit * limit)
+            page = ids[offset : offset + limit]
+            found = {qa.id: qa for qa in session.scalars(select(QA).where(QA.id.in_(page)))}
+            qas: Sequence[QA] = [found[i] for i in page]
+        else:
+            facet = select(QA.section, func.count()).where(
+                *qq.conditions(query, sources, dialect, with_sections=False)
+            )
+            section_counts = {s: n for s, n in session.execute(facet.group_by(QA.section))}
+            if query.sections:
+                total = sum(section_counts.get(s, 0) for s in set(query.sections))
+            else:
+                total = sum(section_counts.values())
+            if offset >= total:
+                offset = max(0, (total - 1) // limit * limit)
+            stmt = qq.ordered(select(QA).where(*qq.conditions(query, sources, dialect)), query)
+            qas = session.scalars(stmt.offset(offset).limit(limit)).all()
         rows = _rows(session, qas, model_nodes(session), sources)
         return QAListing(rows, total, offset, limit, section_counts)
 
