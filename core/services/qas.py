@@ -14,7 +14,20 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    any_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -426,7 +439,7 @@ def _selectionconditions(session: Session, selection: Selection) -> list[ColumnE
     if selection.query is not None:
         own = replace(selection.query, model_id=selection.model_id, include_related=False)
         return qq.conditions(own, [selection.model_id], qq.dialect(session))
-    return [QA.model_id == selection.model_id, QA.id.in_(selection.ids or (-1,))]
+    return [QA.model_id == selection.model_id, _id_in(session, selection.ids or (-1,))]
 
 
 def _locked(session: Session, stmt: Any) -> Any:
@@ -447,7 +460,7 @@ def _refuse_if_changed_since(session: Session, selection: Selection) -> None:
                 _locked(
                     session,
                     select(QA.id, QA.row_version)
-                    .where(QA.model_id == selection.model_id, QA.id.in_(chunk))
+                    .where(QA.model_id == selection.model_id, _id_in(session, chunk))
                     .order_by(QA.id),
                 )
             ).all()
@@ -467,6 +480,15 @@ def count_selection(uow: UnitOfWork, actor: Actor, selection: Selection) -> int:
     with uow:
         where = _selectionconditions(uow.session, selection)
         return uow.session.scalar(select(func.count()).where(*where)) or 0
+
+
+def _id_in(session: Session, ids: Sequence[int]) -> ColumnElement[bool]:
+    """``QA.id IN (...)``; on PostgreSQL as ``= ANY`` of one array parameter: thousands of
+    separate parameters (a bulk action over 10,000 rows) cost more to render and send than
+    the update itself."""
+    if qq.dialect(session) == "postgresql":
+        return QA.id == any_(literal(list(ids), ARRAY(Integer)))
+    return QA.id.in_(ids)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -545,7 +567,7 @@ def _bulk_update(
         values["deactivated_at"] = None if value else now
     for chunk in _chunks(ids):
         session.execute(
-            update(QA).where(QA.id.in_(chunk)).values(**values),
+            update(QA).where(_id_in(session, chunk)).values(**values),
             execution_options={"synchronize_session": False},
         )
     shown = value.value if isinstance(value, enum.Enum) else value
@@ -680,7 +702,7 @@ def _bulk_move(
     for chunk in _chunks(ids):
         session.execute(
             update(QA)
-            .where(QA.id.in_(chunk))
+            .where(_id_in(session, chunk))
             .values(
                 model_id=target.id,
                 changed_by_id=actor.user_id,
@@ -731,7 +753,8 @@ def _bulk_delete(
     ids = [r.id for r in rows]
     for chunk in _chunks(ids):
         session.execute(
-            delete(QA).where(QA.id.in_(chunk)), execution_options={"synchronize_session": False}
+            delete(QA).where(_id_in(session, chunk)),
+            execution_options={"synchronize_session": False},
         )
     summary = f"deleted {len(ids):,} Q&As of {model.name}"
     journal_id = _journal(
@@ -789,7 +812,9 @@ def bulk_update(
 def _versions(session: Session, ids: Sequence[int]) -> dict[int, int]:
     found: dict[int, int] = {}
     for chunk in _chunks(ids):
-        found.update(session.execute(select(QA.id, QA.row_version).where(QA.id.in_(chunk))).all())
+        found.update(
+            session.execute(select(QA.id, QA.row_version).where(_id_in(session, chunk))).all()
+        )
     return found
 
 
@@ -825,7 +850,7 @@ def _undo_update(session: Session, actor: Actor, payload: dict[str, Any]) -> int
             )
         for chunk in _chunks(ids):
             session.execute(
-                update(QA).where(QA.id.in_(chunk)).values(**values),
+                update(QA).where(_id_in(session, chunk)).values(**values),
                 execution_options={"synchronize_session": False},
             )
     return len(rows)
@@ -856,7 +881,8 @@ def _undo_copy(session: Session, payload: dict[str, Any]) -> int:
     _refuse_if_changed(dict.fromkeys(created, 1), _versions(session, created))
     for chunk in _chunks(created):
         session.execute(
-            delete(QA).where(QA.id.in_(chunk)), execution_options={"synchronize_session": False}
+            delete(QA).where(_id_in(session, chunk)),
+            execution_options={"synchronize_session": False},
         )
     return len(created)
 
@@ -868,7 +894,7 @@ def _undo_move(session: Session, actor: Actor, payload: dict[str, Any]) -> int:
     for chunk in _chunks([r[0] for r in rows]):
         session.execute(
             update(QA)
-            .where(QA.id.in_(chunk))
+            .where(_id_in(session, chunk))
             .values(
                 model_id=payload["source"],
                 changed_by_id=actor.user_id,
