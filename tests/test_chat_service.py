@@ -114,7 +114,8 @@ def test_answers_come_from_the_active_version_and_say_where_from(
     assert answer.content == "Raise an RMA in the portal under My orders."
     assert answer.version_id == version and answer.version_number == 1
     assert answer.meta["example_line"] == 1 and answer.meta["score"] > 0.3
-    assert "How do I return a defective relay?" in answer.meta["matched_question"]
+    assert answer.meta["matched_question"] == "How do I return a defective relay?"
+    assert answer.provenance.endswith("which asks “How do I return a defective relay?”")
     assert "training example line 1" in answer.provenance
 
 

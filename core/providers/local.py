@@ -90,7 +90,7 @@ class LocalProvider:
                 "provider": "local",
                 "score": round(match.score, 4),
                 "example_line": match.example_line,
-                "matched_question": match.matched_prompt[:500],
+                "matched_question": match.matched_question[:500],
             },
         )
 

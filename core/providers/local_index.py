@@ -43,9 +43,10 @@ def _vectorizer(**extra: Any) -> TfidfVectorizer:
 
 @dataclass(frozen=True)
 class IndexEntry:
-    prompt: str
+    prompt: str  # what a question is compared with (the latest user turn weighs double)
     answer: str
     example_line: int  # 1-based line of the example in the training file
+    question: str = ""  # the latest user turn, as shown to people
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Match:
     answer: str
     score: float  # cosine similarity in [0, 1]
     example_line: int
-    matched_prompt: str
+    matched_question: str
 
 
 def entries_from_jsonl(content: bytes) -> list[IndexEntry]:
@@ -71,7 +72,11 @@ def entries_from_jsonl(content: bytes) -> list[IndexEntry]:
                 if message.get("weight", 1) == 1 and context:
                     # The latest user turn matters most; earlier ones add context.
                     prompt = " ".join([*context[-2:-1], context[-1], context[-1]])
-                    entries.append(IndexEntry(prompt=prompt, answer=text, example_line=line_no))
+                    entries.append(
+                        IndexEntry(
+                            prompt=prompt, answer=text, example_line=line_no, question=context[-1]
+                        )
+                    )
                 context = []
     return entries
 
@@ -104,7 +109,8 @@ def build_index(root: Path, model_id: str, entries: Iterable[IndexEntry]) -> int
         sp.save_npz(staging / "matrix.npz", matrix)
     with (staging / "entries.jsonl").open("w", encoding="utf-8") as fh:
         for e in items:
-            fh.write(json.dumps([e.prompt, e.answer, e.example_line], ensure_ascii=False) + "\n")
+            row = [e.prompt, e.answer, e.example_line, e.question]
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     (staging / "meta.json").write_text(json.dumps({"entries": len(items)}), encoding="utf-8")
     _publish(staging, target)
     return len(items)
@@ -138,8 +144,11 @@ class LoadedIndex:
         self.entries: list[IndexEntry] = []
         with (path / "entries.jsonl").open(encoding="utf-8") as fh:
             for line in fh:
-                prompt, answer, example_line = json.loads(line)
-                self.entries.append(IndexEntry(prompt, answer, int(example_line)))
+                # Indexes built before the question was kept have three fields.
+                prompt, answer, example_line, *question = json.loads(line)
+                self.entries.append(
+                    IndexEntry(prompt, answer, int(example_line), "".join(question) or prompt)
+                )
         self.matrix: sp.csr_matrix | None = None
         self.vectorizer: TfidfVectorizer | None = None
         if self.entries:
@@ -167,7 +176,10 @@ class LoadedIndex:
                 entry = self.entries[best]
                 found.append(
                     Match(
-                        entry.answer, float(scores[best, column]), entry.example_line, entry.prompt
+                        entry.answer,
+                        float(scores[best, column]),
+                        entry.example_line,
+                        entry.question or entry.prompt,
                     )
                 )
         return found
