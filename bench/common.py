@@ -6,9 +6,11 @@ A benchmark module exposes ``run() -> list[Figure]`` and, when run on its own
 
 from __future__ import annotations
 
+import os
 import platform
 import statistics
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -113,3 +115,37 @@ def table(figures: Sequence[Figure]) -> str:
         for r in rows
     ]
     return "\n".join(lines)
+
+
+def pg_admin_url() -> str:
+    """The PostgreSQL server benchmarks create their throwaway databases on."""
+    return (
+        os.environ.get("ARBITER_BENCH_PG_URL")
+        or os.environ.get("ARBITER_TEST_PG_URL")
+        or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    )
+
+
+@contextmanager
+def postgres_database() -> Iterator[str | None]:
+    """A throwaway database on the PostgreSQL server, or None without one."""
+    from sqlalchemy import create_engine, text
+
+    from core import db
+
+    admin_url = pg_admin_url()
+    name = f"arbiter_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception:
+        yield None
+        return
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        db.dispose_engines()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -20,12 +20,18 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.common import Figure, at_least, at_most, stopwatch, table
+from bench.common import (
+    Figure,
+    at_least,
+    at_most,
+    pg_admin_url,
+    postgres_database,
+    stopwatch,
+    table,
+)
 
 EXAMPLES = 100_000
 COMPILATIONS = 200
@@ -350,37 +356,6 @@ def _service_preflight(records: list[tuple[int, str, str]], url: str, label: str
     ]
 
 
-@contextmanager
-def _postgres_database() -> Iterator[str | None]:
-    """A throwaway database on the PostgreSQL server, or None without one."""
-    from sqlalchemy import create_engine, text
-
-    from core import db
-
-    admin_url = _pg_admin_url()
-    name = f"arbiter_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception:
-        yield None
-        return
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        db.dispose_engines()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def _pg_admin_url() -> str:
-    return os.environ.get(
-        "ARBITER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    )
-
-
 def _workers_figures(folder: Path) -> list[Figure]:
     from sqlalchemy import create_engine, func, select, text
 
@@ -392,7 +367,7 @@ def _workers_figures(folder: Path) -> list[Figure]:
     from core.services import compilations
     from core.uow import UnitOfWork
 
-    admin_url = _pg_admin_url()
+    admin_url = pg_admin_url()
     name = f"arbiter_bench_{uuid.uuid4().hex[:8]}"
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -513,7 +488,7 @@ def run() -> list[Figure]:
             figures += _preflight_figures(records)
             figures += _counting(records)
             figures += _service_preflight(records, f"sqlite:///{folder / 'preflight.db'}", "SQLite")
-            with _postgres_database() as url:
+            with postgres_database() as url:
                 if url is None:
                     figures.append(
                         Figure(

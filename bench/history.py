@@ -20,16 +20,14 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.common import Figure, at_most, table
+from bench.common import Figure, at_most, postgres_database, table
 
 COMPILATIONS = 10_000
 EVENTS = 1_000_000
@@ -40,9 +38,6 @@ MODELS = 40
 PEOPLE = 25
 WEEKS = 104
 TARGET = 1.0
-PG_ADMIN_URL = os.environ.get(
-    "ARBITER_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 _NOW = datetime.now(UTC).replace(microsecond=0)
 # Answers of one to six sentences, as a catalogue's are: the Q&A rows are not narrow.
 _SENTENCES = [
@@ -649,34 +644,11 @@ def _measure(url: str, label: str) -> list[Figure]:
     return figures
 
 
-@contextmanager
-def _postgres() -> Iterator[str | None]:
-    from sqlalchemy import create_engine, text
-
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            name = f"arbiter_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception:
-        yield None
-        return
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        from core import db
-
-        db.dispose_engines()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def run() -> list[Figure]:
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="arbiter-bench-history-") as tmp:
         figures += _measure(f"sqlite:///{Path(tmp) / 'bench-history.db'}", "SQLite")
-    with _postgres() as pg_url:
+    with postgres_database() as pg_url:
         if pg_url is None:
             figures.append(
                 Figure(

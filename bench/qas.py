@@ -10,23 +10,17 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import random
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import Figure, at_most, table
+from bench.common import Figure, at_most, postgres_database, table
 
 ROWS = 100_000
 BULK = 10_000
-PG_ADMIN_URL = os.environ.get(
-    "ARBITER_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 _PRODUCTS = ["relay", "connector", "sensor", "power supply", "cable", "terminal block", "fuse"]
 _TOPICS = [
     "return", "warranty", "delivery time", "price", "datasheet", "certificate", "stock",
@@ -63,29 +57,6 @@ def _csv_file() -> bytes:
             ]
         )
     return buffer.getvalue().encode("utf-8")
-
-
-@contextmanager
-def _postgres() -> Iterator[str | None]:
-    from sqlalchemy import create_engine, text
-
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            name = f"arbiter_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception:
-        yield None
-        return
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        from core import db
-
-        db.dispose_engines()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _median(fn: Callable[[], object], repeat: int = 5) -> float:
@@ -199,7 +170,7 @@ def run() -> list[Figure]:
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="arbiter-bench-qas-") as tmp:
         figures += _measure(f"sqlite:///{Path(tmp) / 'bench-qas.db'}", "SQLite", content)
-    with _postgres() as pg_url:
+    with postgres_database() as pg_url:
         if pg_url is None:
             figures.append(
                 Figure(f"Q&As, {ROWS:,}, PostgreSQL", "not measured", 0, "", note="no server")
