@@ -15,6 +15,18 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+# Sentences of a product catalogue's answers: benchmark Q&As are as wide as real ones.
+CATALOGUE_FACTS = [
+    "Orders placed before noon leave our Venlo warehouse on the same working day.",
+    "Returns are accepted within thirty days when the goods are unused and in their packaging.",
+    "The warranty runs for two years from the delivery date and covers manufacturing faults.",
+    "Price breaks apply from one hundred pieces and again from one thousand pieces per order.",
+    "Datasheets are on the product page under Downloads, in English and German.",
+    "Stock levels on the website are updated every fifteen minutes from the warehouse system.",
+    "Customers in Switzerland and Norway receive customs papers prepared by the Venlo team.",
+    "Samples of up to three pieces per project are free when sales approves the request.",
+]
+
 
 @dataclass(frozen=True)
 class Figure:

@@ -19,15 +19,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from bench.common import (
+    CATALOGUE_FACTS,
     Figure,
     at_least,
     at_most,
-    pg_admin_url,
     postgres_database,
     stopwatch,
     table,
@@ -49,16 +48,6 @@ SYSTEM = (
 )
 _PRODUCTS = ["relay", "connector", "pressure sensor", "power supply", "terminal block", "fuse"]
 _TOPICS = ["return window", "warranty", "delivery time", "price break", "datasheet", "stock"]
-_FACTS = [
-    "Orders placed before noon leave our Venlo warehouse on the same working day.",
-    "Returns are accepted within thirty days when the goods are unused and in their packaging.",
-    "The warranty runs for two years from the delivery date and covers manufacturing faults.",
-    "Price breaks apply from one hundred pieces and again from one thousand pieces per order.",
-    "Datasheets are on the product page under Downloads, in English and German.",
-    "Stock levels on the website are updated every fifteen minutes from the warehouse system.",
-    "Customers in Switzerland and Norway receive customs papers prepared by the Venlo team.",
-    "Samples of up to three pieces per project are free when sales approves the request.",
-]
 
 
 def _records(count: int, seed: int = 7) -> list[tuple[int, str, str]]:
@@ -70,7 +59,7 @@ def _records(count: int, seed: int = 7) -> list[tuple[int, str, str]]:
             f"What is the {rng.choice(_TOPICS)} for the {rng.choice(_PRODUCTS)} {part} "
             f"ordered by customer {rng.randint(1000, 9999)}?"
         )
-        answer = f"For {part}: " + " ".join(rng.sample(_FACTS, 3)) + f" Reference {n}."
+        answer = f"For {part}: " + " ".join(rng.sample(CATALOGUE_FACTS, 3)) + f" Reference {n}."
         if n % 500 == 7:  # a few findings, as in real data: personal data, contradictions
             answer += " Questions? Write to orders@northwind.example."
         if n % 1000 == 11 and rows:
@@ -357,7 +346,7 @@ def _service_preflight(records: list[tuple[int, str, str]], url: str, label: str
 
 
 def _workers_figures(folder: Path) -> list[Figure]:
-    from sqlalchemy import create_engine, func, select, text
+    from sqlalchemy import func, select
 
     from core import db
     from core.domain import CompilationStatus, ProviderType, Role
@@ -367,16 +356,10 @@ def _workers_figures(folder: Path) -> list[Figure]:
     from core.services import compilations
     from core.uow import UnitOfWork
 
-    admin_url = pg_admin_url()
-    name = f"arbiter_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        return [Figure(NAME, "4 workers on PostgreSQL", 0, "/s", note=f"skipped: {exc}")]
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with postgres_database() as url:
+        if url is None:
+            note = "skipped: no PostgreSQL server answers"
+            return [Figure(NAME, "4 workers on PostgreSQL", 0, "/s", note=note)]
         engine = db.make_engine(url)
         db.upgrade(engine)
         uow = UnitOfWork(db.session_factory(engine))
@@ -469,11 +452,6 @@ def _workers_figures(folder: Path) -> list[Figure]:
                 f"{len(workers_used)} workers took part",
             )
         ]
-    finally:
-        db.dispose_engines()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def run() -> list[Figure]:

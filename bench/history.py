@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bench.common import Figure, at_most, postgres_database, table
+from bench.common import CATALOGUE_FACTS, Figure, at_most, postgres_database, table
 
 COMPILATIONS = 10_000
 EVENTS = 1_000_000
@@ -39,17 +39,6 @@ PEOPLE = 25
 WEEKS = 104
 TARGET = 1.0
 _NOW = datetime.now(UTC).replace(microsecond=0)
-# Answers of one to six sentences, as a catalogue's are: the Q&A rows are not narrow.
-_SENTENCES = [
-    "Orders placed before noon leave our Venlo warehouse on the same working day.",
-    "Returns are accepted within thirty days when the goods are unused and in their packaging.",
-    "The warranty runs for two years from the delivery date and covers manufacturing faults.",
-    "Price breaks apply from one hundred pieces and again from one thousand pieces per order.",
-    "Datasheets are on the product page under Downloads, in English and German.",
-    "Stock levels on the website are updated every fifteen minutes from the warehouse system.",
-    "Customers in Switzerland and Norway receive customs papers prepared by the Venlo team.",
-    "Samples of up to three pieces per project are free when sales approves the request.",
-]
 
 
 @dataclass(frozen=True)
@@ -315,7 +304,7 @@ def _qas(rng: random.Random, model_ids: list[int]) -> Iterator[dict[str, Any]]:
             "model_id": rng.choice(model_ids),
             "section": f"Section {n % 30}",
             "question": question,
-            "answer": " ".join(rng.sample(_SENTENCES, rng.randint(1, 6))) + f" (NW-{n:06d})",
+            "answer": " ".join(rng.sample(CATALOGUE_FACTS, rng.randint(1, 6))) + f" (NW-{n:06d})",
             "question_key": question.lower(),
             "qa_type": QAType.VALIDATION if n % 50 == 0 else QAType.TRAINING,
             "is_active": not gone,
