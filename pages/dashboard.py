@@ -155,7 +155,9 @@ with left:
             )
             downloadable(chart, costs, "cost-per-month", empty="Nothing billed yet.")
             st.caption(
-                "Bars: what the compilations cost; red marks: the connection's monthly budget."
+                "Bars: what the compilations cost; red marks: the connection's monthly budget. "
+                "A month appears once a connection compiled in it; failed, cancelled and "
+                "skipped compilations cost nothing, so such a month shows 0. Months are UTC."
             )
 
 with right:

@@ -190,8 +190,10 @@ def summary(uow: UnitOfWork, actor: Actor, weeks: int = DEFAULT_WEEKS) -> Summar
 
 @requires(Permission.VIEW_CONNECTIONS)
 def cost_per_month(uow: UnitOfWork, actor: Actor, months: int = DEFAULT_MONTHS) -> pd.DataFrame:
-    """month, connection, cost, budget: what each connection's compilations cost per month,
-    beside its monthly budget (empty where it has none)."""
+    """month, connection, cost, budget: what each connection's compilations cost per month
+    (UTC), beside its monthly budget (empty where it has none). A month in which a connection
+    compiled has a row even when nothing was billed (failed, cancelled, skipped): "0 of the
+    budget so far" is what a manager wants to see at the start of a month."""
     start = month_start(utcnow())
     for _ in range(max(1, months) - 1):
         start = month_start(start - timedelta(days=1))
