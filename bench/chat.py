@@ -87,9 +87,8 @@ def _import(folder: Path) -> list[Figure]:
     from core.domain import ProviderType, Role
     from core.models import User
     from core.permissions import Actor
-    from core.services import ai_models, connections, transcripts
-    from core.services.ai_models import ModelInput
-    from core.services.connections import ConnectionInput
+    from core.services import catalog, curation
+    from core.services.catalog import ConnectionInput, ModelInput
     from core.uow import UnitOfWork
 
     engine = db.make_engine(f"sqlite:///{folder / 'bench.db'}")
@@ -101,19 +100,19 @@ def _import(folder: Path) -> list[Figure]:
         uow.commit()
         trainer = Actor(user.id, user.email, user.role, user.display_name)
     admin = Actor.system("bench")
-    conn = connections.create_connection(
+    conn = catalog.create_connection(
         uow, admin, ConnectionInput(name="Local", provider_type=ProviderType.LOCAL)
     )
-    model = ai_models.create_model(uow, admin, ModelInput(name="Support", connection_id=conn.id))
+    model = catalog.create_model(uow, admin, ModelInput(name="Support", connection_id=conn.id))
     content = _transcripts_file()
     with stopwatch() as imported:
-        result = transcripts.import_transcripts(uow, trainer, model.id, "desk.jsonl", content)
+        result = curation.import_transcripts(uow, trainer, model.id, "desk.jsonl", content)
     assert result.imported == TRANSCRIPTS
     with stopwatch() as last_page:
-        page = transcripts.list_transcripts(uow, trainer, model.id, offset=TRANSCRIPTS - 100)
+        page = curation.list_transcripts(uow, trainer, model.id, offset=TRANSCRIPTS - 100)
     assert len(page.rows) == 100
     with stopwatch() as next_one:
-        transcripts.next_in_queue(uow, trainer, model.id, after_id=page.rows[-2].id)
+        curation.next_in_queue(uow, trainer, model.id, after_id=page.rows[-2].id)
     engine.dispose()
     name = f"transcript queue, {TRANSCRIPTS:,} transcripts, SQLite"
     return [

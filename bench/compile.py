@@ -1,6 +1,6 @@
 """Compilation speed: pre-flight of 100,000 examples against the data-preparation guide's
 straightforward loop, token counting against tiktoken, and 4 worker processes on PostgreSQL
-draining 200 local compilations.
+draining 200 local compilation.
 
     python -m bench.compile
 
@@ -31,6 +31,7 @@ from bench.common import (
     stopwatch,
     table,
 )
+from core.services.catalog import training_data
 
 EXAMPLES = 100_000
 COMPILATIONS = 200
@@ -255,8 +256,8 @@ def _service_preflight(records: list[tuple[int, str, str]], url: str, label: str
     from core.domain import CompilationStatus, ProviderType, Role
     from core.models import QA, AIModel, Compilation, ModelVersion, ProviderConnection, User
     from core.permissions import Actor
-    from core.services import _training_data, ai_models, compilations
-    from core.services._compilation_records import MANIFEST, store_asset
+    from core.services import catalog, compilation
+    from core.services.compilation.records import MANIFEST, store_asset
     from core.uow import UnitOfWork
 
     engine = db.make_engine(url)
@@ -279,19 +280,19 @@ def _service_preflight(records: list[tuple[int, str, str]], url: str, label: str
             ],
         )
         # The active version, as the worker leaves it: its manifest names every record.
-        inputs = _training_data.model_inputs(session, model)
-        built = _training_data.load_training_set(session, inputs)
-        compilation = Compilation(
+        inputs = training_data.model_inputs(session, model)
+        built = training_data.load_training_set(session, inputs)
+        built_by = Compilation(
             model_id=model.id,
             status=CompilationStatus.SUCCEEDED,
             dataset_hash=built.sha256,
             config_hash=inputs.config_hash,
         )
-        session.add(compilation)
+        session.add(built_by)
         session.flush()
         store_asset(
             session,
-            compilation.id,
+            built_by.id,
             MANIFEST,
             "manifest.json.gz",
             "application/gzip",
@@ -299,7 +300,7 @@ def _service_preflight(records: list[tuple[int, str, str]], url: str, label: str
         )
         version = ModelVersion(
             model_id=model.id,
-            compilation_id=compilation.id,
+            compilation_id=built_by.id,
             number=1,
             provider_model_id="local:bench",
             dataset_hash=built.sha256,
@@ -320,10 +321,10 @@ def _service_preflight(records: list[tuple[int, str, str]], url: str, label: str
         model_id = model.id
     started = time.process_time()
     with stopwatch() as took:
-        found = compilations.preflight(uow, actor, model_id)
+        found = compilation.preflight(uow, actor, model_id)
     cpu = time.process_time() - started
     with stopwatch() as listing:
-        ai_models.list_models(uow, actor)
+        catalog.list_models(uow, actor)
     engine.dispose()
     assert found.diff is not None and found.diff.changed == CHANGED, found.diff
     return [
@@ -353,7 +354,7 @@ def _workers_figures(folder: Path) -> list[Figure]:
     from core.models import QA, AIModel, Compilation, CompilationEvent, ProviderConnection, User
     from core.permissions import Actor
     from core.providers.local import LOCAL_BASE_MODEL
-    from core.services import compilations
+    from core.services import compilation
     from core.uow import UnitOfWork
 
     with postgres_database() as url:
@@ -388,7 +389,7 @@ def _workers_figures(folder: Path) -> list[Figure]:
             uow.commit()
             actor = Actor(user.id, user.email, Role.TRAINER)
             ids = [m.id for m in models]
-        queued = [compilations.request_compilation(uow, actor, i).id for i in ids]
+        queued = [compilation.request_compilation(uow, actor, i).id for i in ids]
         env = {
             **os.environ,
             "DATABASE_URL": url,

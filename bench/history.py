@@ -1,6 +1,6 @@
 """The compilation history and the managers' dashboard at 10,000 compilations and 1,000,000
 events, on SQLite and on PostgreSQL: the server time of the Compilations page (its first
-page with and without filters, and one long compilation in full) and of the dashboard.
+page with and without filters, and one long compilation in full) and of the history.
 
     python -m bench.history        (PostgreSQL from ARBITER_BENCH_PG_URL, default the local
                                     server; a throwaway database is created and dropped)
@@ -519,9 +519,9 @@ def history_page(uow: Any, actor: Any, filters: Any) -> int:
     count, the live panel, the filters' choices and the first 50 rows."""
     import pandas as pd
 
-    from core.services import history, notifications
+    from core.services import accounts, history
 
-    notifications.unread_count(uow, actor)
+    accounts.unread_count(uow, actor)
     history.compilation_progress(uow, actor, [])
     history.history_facets(uow, actor)
     page = history.list_compilations(uow, actor, filters, offset=0, limit=50)
@@ -544,16 +544,16 @@ def detail_view(uow: Any, actor: Any, compilation_id: int) -> int:
 
 def dashboard_page(uow: Any, actor: Any, weeks: int) -> int:
     """Every aggregate the dashboard shows, with the deprecation radar."""
-    from core.services import dashboard, deprecation, notifications
+    from core.services import accounts, catalog, history
 
-    notifications.unread_count(uow, actor)
-    deprecation.base_models_in_use(uow, actor)
-    dashboard.summary(uow, actor, weeks)
-    dashboard.compilations_per_week(uow, actor, weeks)
-    dashboard.weekly_outcomes(uow, actor, weeks)
-    dashboard.cost_per_month(uow, actor)
-    dashboard.validation_scores(uow, actor)
-    return len(dashboard.training_data_growth(uow, actor, weeks))
+    accounts.unread_count(uow, actor)
+    catalog.base_models_in_use(uow, actor)
+    history.dashboard_summary(uow, actor, weeks)
+    history.compilations_per_week(uow, actor, weeks)
+    history.weekly_outcomes(uow, actor, weeks)
+    history.cost_per_month(uow, actor)
+    history.validation_scores(uow, actor)
+    return len(history.training_data_growth(uow, actor, weeks))
 
 
 def _timed(fn: Callable[[], object], repeat: int = 5) -> tuple[float, float]:

@@ -73,9 +73,8 @@ def _measure(url: str, label: str, content: bytes) -> list[Figure]:
     from core.domain import ProviderType, Role
     from core.models import User
     from core.permissions import Actor
-    from core.services import ai_models, connections, qa_io, qas
-    from core.services.ai_models import ModelInput
-    from core.services.connections import ConnectionInput
+    from core.services import catalog, qas
+    from core.services.catalog import ConnectionInput, ModelInput
     from core.services.qas import BulkAction, QAQuery, Selection
     from core.uow import UnitOfWork
     from ui import qa_grid
@@ -89,16 +88,16 @@ def _measure(url: str, label: str, content: bytes) -> list[Figure]:
         uow.commit()
         trainer = Actor(user.id, user.email, user.role, user.display_name)
     admin = Actor.system("bench")
-    local = connections.create_connection(
+    local = catalog.create_connection(
         uow, admin, ConnectionInput(name="Local", provider_type=ProviderType.LOCAL)
     )
-    model = ai_models.create_model(uow, admin, ModelInput("Catalogue", connection_id=local.id)).id
+    model = catalog.create_model(uow, admin, ModelInput("Catalogue", connection_id=local.id)).id
     name = f"Q&As, {ROWS:,} in one model, {label}"
     figures: list[Figure] = []
 
     started = time.perf_counter()
-    table_ = qa_io.read_upload("catalogue.csv", content)
-    result = qa_io.commit_import(uow, trainer, model, table_, qa_io.suggest_mapping(table_.headers))
+    table_ = qas.read_upload("catalogue.csv", content)
+    result = qas.commit_import(uow, trainer, model, table_, qas.suggest_mapping(table_.headers))
     imported = time.perf_counter() - started
     assert result.created == ROWS, result.message
     figures.append(
@@ -153,7 +152,7 @@ def _measure(url: str, label: str, content: bytes) -> list[Figure]:
 
     for kind in ("csv", "xlsx", "jsonl"):
         started = time.perf_counter()
-        exported = qa_io.export_qas(uow, trainer, query, kind)
+        exported = qas.export_qas(uow, trainer, query, kind)
         seconds = time.perf_counter() - started
         assert exported.rows == ROWS
         measure = f"export {ROWS:,} rows as {kind.upper()} ({len(exported.data) / 1e6:.0f} MB)"

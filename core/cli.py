@@ -18,7 +18,7 @@ from core import db, demo
 from core.domain import ProviderType, Role
 from core.errors import ArbiterError, ValidationFailed
 from core.permissions import Actor
-from core.services import ai_models, connections, users
+from core.services import accounts, catalog
 from core.uow import UnitOfWork
 
 CLI_ACTOR = Actor.system("cli")
@@ -83,7 +83,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         password = sys.stdin.readline().rstrip("\n")
     elif not args.sso_only and sys.stdin.isatty():
         password = getpass.getpass("Password for the new user: ")
-    created = users.create_user(
+    created = accounts.create_user(
         _uow(),
         CLI_ACTOR,
         args.email,
@@ -100,10 +100,10 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 @command("create-connection")
 def cmd_create_connection(args: argparse.Namespace) -> int:
-    conn = connections.create_connection(
+    conn = catalog.create_connection(
         _uow(),
         CLI_ACTOR,
-        connections.ConnectionInput(
+        catalog.ConnectionInput(
             name=args.name,
             provider_type=ProviderType(args.type),
             base_url=args.base_url,
@@ -120,7 +120,7 @@ def cmd_create_connection(args: argparse.Namespace) -> int:
 
 @command("list-models")
 def cmd_list_models(args: argparse.Namespace) -> int:
-    rows = ai_models.list_models(_uow(), CLI_ACTOR)
+    rows = catalog.list_models(_uow(), CLI_ACTOR)
     if not rows:
         print("No models yet.")
         return 0
@@ -138,15 +138,15 @@ def cmd_list_models(args: argparse.Namespace) -> int:
 @command("set-connection")
 def cmd_set_connection(args: argparse.Namespace) -> int:
     uow = _uow()
-    model = ai_models.get_model_by_name(uow, CLI_ACTOR, args.model)
+    model = catalog.get_model_by_name(uow, CLI_ACTOR, args.model)
     match = [
         c
-        for c in connections.list_connections(uow, CLI_ACTOR)
+        for c in catalog.list_connections(uow, CLI_ACTOR)
         if c.name.lower() == args.connection.lower()
     ]
     if not match:
         raise ArbiterError(f"There is no connection named {args.connection!r}.")
-    updated = ai_models.update_model(
+    updated = catalog.update_model(
         uow, CLI_ACTOR, model.id, model.as_input(connection_id=match[0].id), model.row_version
     )
     print(f"{updated.name} now uses the connection {updated.connection_name}.")
@@ -174,15 +174,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 @command("import-transcripts")
 def cmd_import_transcripts(args: argparse.Namespace) -> int:
-    from core.services import transcripts
+    from core.services import curation
 
     uow = _uow()
-    model = ai_models.get_model_by_name(uow, CLI_ACTOR, args.model)
+    model = catalog.get_model_by_name(uow, CLI_ACTOR, args.model)
     path = Path(args.file)
     if not path.is_file():
         raise ArbiterError(f"There is no file {args.file!r}.")
     try:
-        result = transcripts.import_transcripts(
+        result = curation.import_transcripts(
             uow, CLI_ACTOR, model.id, path.name, _read_import(path)
         )
     except ValidationFailed as exc:
@@ -213,28 +213,28 @@ def _read_import(path: Path) -> bytes:
 
 def _model_id(uow: UnitOfWork, name_or_id: str) -> int:
     if name_or_id.isdigit():
-        return ai_models.get_model(uow, CLI_ACTOR, int(name_or_id)).id
-    return ai_models.get_model_by_name(uow, CLI_ACTOR, name_or_id).id
+        return catalog.get_model(uow, CLI_ACTOR, int(name_or_id)).id
+    return catalog.get_model_by_name(uow, CLI_ACTOR, name_or_id).id
 
 
 @command("import-qas")
 def cmd_import_qas(args: argparse.Namespace) -> int:
-    from core.services import qa_io
+    from core.services import qas
 
     uow = _uow()
     model_id = _model_id(uow, args.model)
     path = Path(args.file)
-    table = qa_io.read_upload(path.name, _read_import(path))
-    mapping = qa_io.suggest_mapping(table.headers)
+    table = qas.read_upload(path.name, _read_import(path))
+    mapping = qas.suggest_mapping(table.headers)
     for pair in args.column or []:
         field, _, header = pair.partition("=")
         field = {"type": "qa_type", "active": "is_active"}.get(field, field)
-        if field not in qa_io.FIELDS or not header:
+        if field not in qas.FIELDS or not header:
             raise ArbiterError(
-                f"--column {pair!r}: use FIELD=HEADER, FIELD one of {', '.join(qa_io.HEADERS.values())}."
+                f"--column {pair!r}: use FIELD=HEADER, FIELD one of {', '.join(qas.HEADERS.values())}."
             )
         mapping[field] = header
-    result = qa_io.commit_import(
+    result = qas.commit_import(
         uow,
         CLI_ACTOR,
         model_id,
@@ -249,7 +249,7 @@ def cmd_import_qas(args: argparse.Namespace) -> int:
 
 @command("export-qas")
 def cmd_export_qas(args: argparse.Namespace) -> int:
-    from core.services import qa_io
+    from core.services import qas
     from core.services.qas import QAQuery
     from core.tabular import TableError, format_of
 
@@ -261,7 +261,7 @@ def cmd_export_qas(args: argparse.Namespace) -> int:
     except TableError as exc:
         raise ArbiterError(f"{exc} (or pass --format).") from exc
     active = True if args.active_only else None
-    exported = qa_io.export_qas(uow, CLI_ACTOR, QAQuery(model_id=model_id, active=active), kind)
+    exported = qas.export_qas(uow, CLI_ACTOR, QAQuery(model_id=model_id, active=active), kind)
     try:
         path.write_bytes(exported.data)
     except OSError as exc:
@@ -272,15 +272,15 @@ def cmd_export_qas(args: argparse.Namespace) -> int:
 
 @command("compile")
 def cmd_compile(args: argparse.Namespace) -> int:
-    from core.services import compilations
+    from core.services import compilation
 
     uow = _uow()
-    model = ai_models.get_model_by_name(uow, CLI_ACTOR, args.model)
+    model = catalog.get_model_by_name(uow, CLI_ACTOR, args.model)
     if args.dry_run:
-        preflight = compilations.preflight(uow, CLI_ACTOR, model.id)
+        preflight = compilation.preflight(uow, CLI_ACTOR, model.id)
         _print_preflight(preflight)
         return 1 if preflight.errors or preflight.refusal else 0
-    queued = compilations.request_compilation(
+    queued = compilation.request_compilation(
         uow, CLI_ACTOR, model.id, force=args.force, override_budget=args.override_budget
     )
     print(f"Compilation #{queued.id} of {model.name} queued.")
@@ -294,17 +294,17 @@ def _follow(compilation_id: int) -> int:
     """Work on the compilation here (other workers may share it) and print its progress."""
     import time
 
-    from core.services import compilation_engine, compilations
+    from core.services import compilation
     from core.worker import worker_id
 
     name = f"cli:{worker_id()}"
     seen = 0
     while True:
-        ran = compilation_engine.run_next(_uow(), name, compilation_id=compilation_id)
-        for event in compilations.compilation_events(_uow(), CLI_ACTOR, compilation_id, seen):
+        ran = compilation.run_next(_uow(), name, compilation_id=compilation_id)
+        for event in compilation.compilation_events(_uow(), CLI_ACTOR, compilation_id, seen):
             seen = event.id
             print(f"{event.created_at:%H:%M:%S}  {event.message}")
-        view = compilations.get_compilation(_uow(), CLI_ACTOR, compilation_id)
+        view = compilation.get_compilation(_uow(), CLI_ACTOR, compilation_id)
         if view.finished:
             print(f"Compilation #{view.id}: {view.status.value}.")
             return 0 if view.status.value in ("succeeded", "skipped") else 1
@@ -313,7 +313,7 @@ def _follow(compilation_id: int) -> int:
 
 
 def _print_preflight(p: object) -> None:
-    from core.services.compilations import Preflight
+    from core.services.compilation import Preflight
 
     assert isinstance(p, Preflight)
     print(f"Pre-flight of {p.model_name} ({p.sources}), base model {p.base_model or '-'}")
@@ -334,11 +334,11 @@ def _print_preflight(p: object) -> None:
 
 @command("export-training-set")
 def cmd_export_training_set(args: argparse.Namespace) -> int:
-    from core.services import compilations
+    from core.services import compilation
 
     uow = _uow()
-    model = ai_models.get_model_by_name(uow, CLI_ACTOR, args.model)
-    content = compilations.export_training_set(uow, CLI_ACTOR, model.id)
+    model = catalog.get_model_by_name(uow, CLI_ACTOR, args.model)
+    content = compilation.export_training_set(uow, CLI_ACTOR, model.id)
     if args.file == "-":
         sys.stdout.buffer.write(content)
         return 0
@@ -350,9 +350,9 @@ def cmd_export_training_set(args: argparse.Namespace) -> int:
 
 @command("export-training-sets")
 def cmd_export_training_sets(args: argparse.Namespace) -> int:
-    from core.services import deprecation
+    from core.services import catalog
 
-    exported = deprecation.export_training_sets(_uow(), CLI_ACTOR)
+    exported = catalog.export_training_sets(_uow(), CLI_ACTOR)
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
     for name, content in exported.files.items():

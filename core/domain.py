@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import re
 from datetime import UTC, datetime
+from typing import overload
 
 # Limits shared by the services, importers and the UI.
 NAME_MAX = 120
@@ -36,6 +37,18 @@ def control_character(text: str) -> str | None:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored moment with its zone: SQLite hands timestamps back without one, and they
+    are stored in UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
 
 
 class Role(enum.StrEnum):

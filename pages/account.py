@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.services import users
+from core.services import accounts
 from ui import context
 from ui.errors import attempt, errors_shown
 
 actor = context.actor()
 st.title("My account")
-profile = attempt(lambda: users.get_profile(context.uow(), actor))
+profile = attempt(lambda: accounts.get_profile(context.uow(), actor))
 if profile is not None:
     st.write(f"**{profile.display_name}** · {profile.email} · role: {profile.role.value}")
     if profile.has_password:
@@ -32,7 +32,7 @@ if profile is not None:
                 st.error("The two new passwords differ.")
             else:
                 with errors_shown():
-                    users.change_own_password(context.uow(), actor, old, new)
+                    accounts.change_own_password(context.uow(), actor, old, new)
                     st.success("Password changed.")
     else:
         st.caption("You sign in through single sign-on; your password is managed there.")

@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from core.domain import utcnow
-from core.services import audit
-from core.services.audit import AuditFilter
+from core.services import accounts
+from core.services.accounts import AuditFilter
 from ui import context
 from ui.errors import attempt
 
@@ -18,7 +18,7 @@ actor = context.actor()
 PAGE_SIZE = 100
 st.title("Audit trail")
 
-facets = attempt(lambda: audit.audit_facets(context.uow(), actor)) or ([], [])
+facets = attempt(lambda: accounts.audit_facets(context.uow(), actor)) or ([], [])
 c1, c2, c3, c4 = st.columns(4)
 who = c1.selectbox(
     "User", [None, *facets[0]], format_func=lambda v: v or "anyone", key="audit_user"
@@ -40,7 +40,7 @@ filters = AuditFilter(
     text=text or None,
 )
 result = attempt(
-    lambda: audit.list_audit_entries(
+    lambda: accounts.list_audit_entries(
         context.uow(), actor, filters, offset=(int(page) - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
 )

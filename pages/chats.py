@@ -10,9 +10,9 @@ import streamlit as st
 
 from core.domain import AnswerMode, ChatKind, ChatMessageStatus, MessageRole
 from core.permissions import Permission
-from core.services import chat, train_ai, transcripts
+from core.services import chat, curation
 from core.services.chat import ChatMessageView, ChatSummary, Member
-from core.services.train_ai import TrainResult
+from core.services.curation import TrainResult
 from ui import context
 from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
@@ -157,7 +157,7 @@ def _settings(summary: ChatSummary) -> None:
         )
         if st.button("Send to curation queue", key=f"chat_{summary.id}_queue"):
             queued = attempt(
-                lambda: transcripts.send_chat_to_queue(context.uow(), actor, summary.id, target.id)
+                lambda: curation.send_chat_to_queue(context.uow(), actor, summary.id, target.id)
             )
             if queued is not None:
                 flash(
@@ -316,7 +316,7 @@ def _train_dialog(message_id: int) -> None:
     if isinstance(result, TrainResult):
         _show_result(result)
         return
-    draft = attempt(lambda: train_ai.train_preview(context.uow(), actor, message_id))
+    draft = attempt(lambda: curation.train_preview(context.uow(), actor, message_id))
     if draft is None:
         st.button("Close", key="chat_train_close_error", on_click=_close_train)
         return
@@ -362,7 +362,7 @@ def _train_dialog(message_id: int) -> None:
         )
     if submitted:
         outcome = attempt(
-            lambda: train_ai.train_from_chat(
+            lambda: curation.train_from_chat(
                 context.uow(), actor, message_id, included, answer, context_only, title
             )
         )

@@ -9,8 +9,8 @@ import streamlit as st
 
 from core.domain import ProviderType
 from core.permissions import Permission
-from core.services import connections
-from core.services.connections import ConnectionInput, ConnectionView
+from core.services import catalog
+from core.services.catalog import ConnectionInput, ConnectionView
 from ui import context
 from ui.errors import attempt, errors_shown
 
@@ -23,7 +23,7 @@ st.caption(
     "itself is never stored, shown or logged. `local` runs offline with no key."
 )
 
-rows = attempt(lambda: connections.list_connections(context.uow(), actor)) or []
+rows = attempt(lambda: catalog.list_connections(context.uow(), actor)) or []
 if rows:
     st.dataframe(
         pd.DataFrame(
@@ -128,7 +128,7 @@ if current is not None:
     left, right = st.columns([1, 3])
     if left.button("Test connection", icon=":material/network_check:", key=f"{prefix}_test"):
         with right, st.spinner("Asking the provider for its models…"), errors_shown():
-            models = connections.test_connection(context.uow(), actor, current.id)
+            models = catalog.test_connection(context.uow(), actor, current.id)
             st.success(f"Connected: {len(models)} model(s) available.")
             st.dataframe(
                 pd.DataFrame(
@@ -157,10 +157,10 @@ if can_manage:
     if saved:
         with errors_shown():
             if current is None:
-                created = connections.create_connection(context.uow(), actor, data)
+                created = catalog.create_connection(context.uow(), actor, data)
                 st.session_state["connections_pick"] = created.id
             else:
-                connections.update_connection(
+                catalog.update_connection(
                     context.uow(), actor, current.id, data, expected_version=current.row_version
                 )
             st.toast("Connection saved.")
@@ -171,6 +171,6 @@ if can_manage:
     ):
         assert current is not None
         with errors_shown():
-            connections.delete_connection(context.uow(), actor, current.id)
+            catalog.delete_connection(context.uow(), actor, current.id)
             st.session_state.pop("connections_pick", None)
             st.rerun()

@@ -11,8 +11,8 @@ import streamlit as st
 
 from core.domain import ConversationOrigin, ConversationStatus, MessageRole
 from core.permissions import Permission
-from core.services import ai_models, conversations
-from core.services.conversations import ConversationDetail, ConversationFilter
+from core.services import catalog, curation
+from core.services.curation import ConversationDetail, ConversationFilter
 from core.training import conversations as rules
 from core.training.conversations import MessageDraft
 from ui import context, message_editor
@@ -38,7 +38,7 @@ st.caption(
 )
 show_flash("conversations")
 
-models = attempt(lambda: ai_models.list_models(context.uow(), actor)) or []
+models = attempt(lambda: catalog.list_models(context.uow(), actor)) or []
 model = pick_model(models, "conv_model")
 if model is None:
     st.stop()
@@ -59,7 +59,7 @@ if st.session_state.get("conv__model") != model_id:
 
 # --- the list -----------------------------------------------------------------------------
 
-editors = attempt(lambda: conversations.conversation_editors(context.uow(), actor, model_id)) or []
+editors = attempt(lambda: curation.conversation_editors(context.uow(), actor, model_id)) or []
 editor_names = {e.id: e.name for e in editors}
 f1, f2, f3, f4 = st.columns(4)
 statuses = f1.multiselect(
@@ -87,7 +87,7 @@ filters = ConversationFilter(
 )
 page_number = int(st.number_input("Page", min_value=1, value=1, step=1, key="conv_page"))
 found = attempt(
-    lambda: conversations.list_conversations(
+    lambda: curation.list_conversations(
         context.uow(), actor, model_id, filters, (page_number - 1) * PAGE_SIZE, PAGE_SIZE
     )
 )
@@ -149,7 +149,7 @@ if can_edit and rows:
         if target is not None:
             status = target
             changed = attempt(
-                lambda: conversations.set_status_bulk(context.uow(), actor, chosen, status)
+                lambda: curation.set_status_bulk(context.uow(), actor, chosen, status)
             )
             if changed is not None:
                 flash(f"{changed} conversation(s) are now {status.value}.", scope="conversations")
@@ -163,7 +163,7 @@ if not open_id:
 
 detail: ConversationDetail | None = None
 if open_id != NEW:
-    detail = attempt(lambda: conversations.get_conversation(context.uow(), actor, open_id))
+    detail = attempt(lambda: curation.get_conversation(context.uow(), actor, open_id))
     if detail is None:
         st.session_state.pop(OPEN, None)
         st.stop()
@@ -177,7 +177,7 @@ if detail is None:
     initial = [MessageDraft(MessageRole.USER, ""), MessageDraft(MessageRole.ASSISTANT, "")]
     editor_key = f"conv_new_{model_id}"
     system_message, base_model = "", None
-    model_detail = attempt(lambda: ai_models.get_model(context.uow(), actor, model_id))
+    model_detail = attempt(lambda: catalog.get_model(context.uow(), actor, model_id))
     if model_detail is not None:
         system_message, base_model = model_detail.system_message, model_detail.effective_base_model
 else:
@@ -238,7 +238,7 @@ s1, s2, s3 = st.columns([1, 1, 4])
 if s1.button("Save", type="primary", icon=":material/save:", key=f"{editor_key}_save"):
     try:
         if detail is None:
-            created = conversations.create_conversation(
+            created = curation.create_conversation(
                 context.uow(),
                 actor,
                 model_id,
@@ -250,7 +250,7 @@ if s1.button("Save", type="primary", icon=":material/save:", key=f"{editor_key}_
             st.session_state[OPEN] = created.id
             flash(f"Created conversation #{created.id}.", scope="conversations")
         else:
-            saved = conversations.save_conversation(
+            saved = curation.save_conversation(
                 context.uow(),
                 actor,
                 detail.id,
@@ -260,7 +260,7 @@ if s1.button("Save", type="primary", icon=":material/save:", key=f"{editor_key}_
                 expected_version=detail.row_version,
             )
             if status_choice != saved.status:
-                conversations.set_status(
+                curation.set_status(
                     context.uow(), actor, saved.id, status_choice, saved.row_version
                 )
             flash(f"Saved conversation #{saved.id}.", scope="conversations")
@@ -276,7 +276,7 @@ if detail is not None:
         st.write(f"Delete conversation #{detail.id} for good? Excluding it keeps it.")
         if st.button("Delete", type="primary", key=f"{editor_key}_delete"):
             try:
-                conversations.delete_conversation(context.uow(), actor, detail.id)
+                curation.delete_conversation(context.uow(), actor, detail.id)
             except Exception as exc:
                 show_error(exc)
             else:

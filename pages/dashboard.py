@@ -9,8 +9,8 @@ import streamlit as st
 
 from core.domain import ProviderType
 from core.permissions import Permission
-from core.services import dashboard, deprecation
-from core.services.deprecation import RETIREMENT_WINDOW_DAYS
+from core.services import catalog, history
+from core.services.catalog import RETIREMENT_WINDOW_DAYS
 from ui import context
 from ui.charts import downloadable
 from ui.errors import attempt
@@ -44,7 +44,7 @@ weeks = st.selectbox(
 )
 
 # --- deprecation flags first: they need action --------------------------------------------
-in_use = attempt(lambda: deprecation.base_models_in_use(context.uow(), actor)) or []
+in_use = attempt(lambda: catalog.base_models_in_use(context.uow(), actor)) or []
 for row in in_use:
     if row.flagged and row.shutdown_date is not None and row.days_left is not None:
         when = (
@@ -59,7 +59,7 @@ for row in in_use:
         )
 
 # --- headline figures ---------------------------------------------------------------------
-summary = attempt(lambda: dashboard.summary(context.uow(), actor, weeks))
+summary = attempt(lambda: history.dashboard_summary(context.uow(), actor, weeks))
 if summary is not None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Compilations", f"{summary.total:,}", help=f"requested in the last {weeks} weeks")
@@ -79,7 +79,7 @@ if summary is not None:
 left, right = st.columns(2)
 with left:
     st.subheader("Compilations per week")
-    per_week = attempt(lambda: dashboard.compilations_per_week(context.uow(), actor, weeks))
+    per_week = attempt(lambda: history.compilations_per_week(context.uow(), actor, weeks))
     if per_week is not None:
         chart = (
             alt.Chart(per_week)
@@ -100,7 +100,7 @@ with left:
 
 with right:
     st.subheader("Success rate and median duration")
-    outcomes = attempt(lambda: dashboard.weekly_outcomes(context.uow(), actor, weeks))
+    outcomes = attempt(lambda: history.weekly_outcomes(context.uow(), actor, weeks))
     if outcomes is not None:
         base = alt.Chart(outcomes).encode(x=WEEK_AXIS)
         chart = alt.layer(
@@ -131,7 +131,7 @@ with left:
     if not sees_costs:
         st.caption("Costs and budgets are shown to managers and admins.")
     else:
-        costs = attempt(lambda: dashboard.cost_per_month(context.uow(), actor))
+        costs = attempt(lambda: history.cost_per_month(context.uow(), actor))
         if costs is not None:
             base = alt.Chart(costs).encode(
                 x=alt.X("yearmonth(month):O", title="Month"),
@@ -162,7 +162,7 @@ with left:
 
 with right:
     st.subheader("Validation score per model over versions")
-    scores = attempt(lambda: dashboard.validation_scores(context.uow(), actor))
+    scores = attempt(lambda: history.validation_scores(context.uow(), actor))
     if scores is not None:
         chart = (
             alt.Chart(scores)
@@ -179,7 +179,7 @@ with right:
         )
 
 st.subheader("Training data per model")
-growth = attempt(lambda: dashboard.training_data_growth(context.uow(), actor, weeks))
+growth = attempt(lambda: history.training_data_growth(context.uow(), actor, weeks))
 if growth is not None:
     chart = (
         alt.Chart(growth)

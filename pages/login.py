@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import config
 from core.errors import ArbiterError
-from core.services import users
+from core.services import accounts
 from ui import context
 from ui.errors import show_error
 
@@ -22,7 +22,7 @@ def _sso_provider() -> tuple[bool, str | None]:
 sso_enabled, sso_provider = _sso_provider()
 if sso_enabled and getattr(st.user, "is_logged_in", False):
     try:
-        context.sign_in(users.log_in_with_sso(context.uow(), str(st.user.get("email", ""))))
+        context.sign_in(accounts.log_in_with_sso(context.uow(), str(st.user.get("email", ""))))
         st.rerun()
     except ArbiterError as exc:
         show_error(exc)
@@ -38,7 +38,7 @@ with st.form("login", border=True):
     submitted = st.form_submit_button("Sign in", type="primary")
 if submitted:
     try:
-        context.sign_in(users.log_in(context.uow(), email, password))
+        context.sign_in(accounts.log_in(context.uow(), email, password))
         st.rerun()
     except ArbiterError as exc:
         show_error(exc)

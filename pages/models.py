@@ -9,8 +9,8 @@ import streamlit as st
 
 from core.domain import ModelKind
 from core.permissions import Permission
-from core.services import ai_models, connections, deprecation
-from core.services.ai_models import ModelDetail, ModelInput
+from core.services import catalog
+from core.services.catalog import ModelDetail, ModelInput
 from core.training.text import RECOMMENDED_SYSTEM_SENTENCES, sentence_count, system_message_advice
 from ui import compile_panel, context, retirement, versions_panel
 from ui.errors import attempt, errors_shown
@@ -26,8 +26,8 @@ st.caption(
     "model can inherit its parent's training, and a parent can aggregate its children's."
 )
 
-summaries = attempt(lambda: ai_models.list_models(context.uow(), actor)) or []
-conns = attempt(lambda: connections.list_connections(context.uow(), actor)) or []
+summaries = attempt(lambda: catalog.list_models(context.uow(), actor)) or []
+conns = attempt(lambda: catalog.list_connections(context.uow(), actor)) or []
 names = {m.id: m.name for m in summaries}
 at_risk = retirement.models_at_risk(actor)
 
@@ -55,7 +55,7 @@ if summaries:
     )
     st.dataframe(tree, hide_index=True, width="stretch")
     retirement.flags_banner(at_risk)
-    if attempt(lambda: deprecation.uses_openai(context.uow(), actor)):
+    if attempt(lambda: catalog.uses_openai(context.uow(), actor)):
         with st.expander(
             "OpenAI starts no new fine-tuning jobs from early 2027: export the training sets",
             icon=":material/campaign:",
@@ -236,7 +236,7 @@ if can_manage and st.session_state.get(CREATING):
             st.rerun()
         if create:
             with errors_shown():
-                created = ai_models.create_model(
+                created = catalog.create_model(
                     context.uow(),
                     actor,
                     ModelInput(**{**data.__dict__, "system_message": system_message}),
@@ -249,7 +249,7 @@ if can_manage and st.session_state.get(CREATING):
 
 model_id: int = st.session_state.get(SELECTED, 0)
 loaded = (
-    attempt(lambda: ai_models.get_model(context.uow(), actor, model_id))
+    attempt(lambda: catalog.get_model(context.uow(), actor, model_id))
     if model_id in names
     else None
 )
@@ -265,7 +265,7 @@ prefix = f"m{model.id}v{seen_version}"
 
 st.header(model.name)
 retirement.model_flag(at_risk, model.id)
-path = attempt(lambda: ai_models.model_ancestry(context.uow(), actor, model_id)) or []
+path = attempt(lambda: catalog.model_ancestry(context.uow(), actor, model_id)) or []
 if len(path) > 1:
     st.caption(" › ".join(path))
 if model.kind == ModelKind.ASSISTANT:
@@ -301,7 +301,7 @@ with settings_tab:
             save = st.form_submit_button("Save settings", type="primary")
         if save:
             with errors_shown():
-                saved = ai_models.update_model(
+                saved = catalog.update_model(
                     context.uow(), actor, model.id, edited, expected_version=seen_version
                 )
                 st.session_state[seen_key] = saved.row_version
@@ -340,7 +340,7 @@ with system_tab:
         _system_message_counts(text)
         if st.button("Save system message", type="primary", key=f"{prefix}_save_system"):
             with errors_shown():
-                saved = ai_models.update_model(
+                saved = catalog.update_model(
                     context.uow(),
                     actor,
                     model.id,
@@ -355,7 +355,7 @@ with system_tab:
         _system_message_counts(model.system_message)
 
 with preview_tab:
-    sources = attempt(lambda: ai_models.training_set_preview(context.uow(), actor, model_id)) or []
+    sources = attempt(lambda: catalog.training_set_preview(context.uow(), actor, model_id)) or []
     relation_label = {
         "own": "own",
         "inherited": "inherited from ancestor",
@@ -390,7 +390,7 @@ with versions_tab:
 
 if admin_tabs:
     with admin_tabs[0]:
-        impact = attempt(lambda: ai_models.deletion_impact(context.uow(), actor, model_id))
+        impact = attempt(lambda: catalog.deletion_impact(context.uow(), actor, model_id))
         if impact is not None:
             if impact.children:
                 st.warning(
@@ -412,7 +412,7 @@ if admin_tabs:
                     "Delete model", type="primary", key=f"{prefix}_delete", icon=":material/delete:"
                 ):
                     with errors_shown():
-                        ai_models.delete_model(context.uow(), actor, model.id, confirm_name=confirm)
+                        catalog.delete_model(context.uow(), actor, model.id, confirm_name=confirm)
                         st.session_state.pop(SELECTED, None)
                         st.session_state.pop("models_pick", None)
                         st.toast(f"Deleted {model.name}.")

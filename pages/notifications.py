@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.services import notifications
+from core.services import accounts
 from ui import context
 from ui.errors import attempt, errors_shown
 from ui.formatting import when
@@ -20,16 +20,14 @@ KIND_ICONS = {
 }
 
 show_all = st.toggle("Show read ones too", value=False, key="notifications_all")
-items = attempt(
-    lambda: notifications.list_notifications(context.uow(), actor, unread_only=not show_all)
-)
+items = attempt(lambda: accounts.list_notifications(context.uow(), actor, unread_only=not show_all))
 if items is not None:
     unread = [n.id for n in items if not n.is_read]
     if unread and st.button(
         f"Mark all {len(unread)} as read", icon=":material/done_all:", key="notifications_all_read"
     ):
         with errors_shown():
-            notifications.mark_read(context.uow(), actor, None)
+            accounts.mark_read(context.uow(), actor, None)
             st.rerun()
     if not items:
         st.info("Nothing new." if not show_all else "No notifications yet.")
@@ -46,5 +44,5 @@ if items is not None:
                 "Mark read", key=f"notification_read_{n.id}", icon=":material/done:"
             ):
                 with errors_shown():
-                    notifications.mark_read(context.uow(), actor, [n.id])
+                    accounts.mark_read(context.uow(), actor, [n.id])
                     st.rerun()

@@ -8,9 +8,8 @@ import streamlit as st
 
 from core.errors import ArbiterError
 from core.permissions import Permission
-from core.services import ai_models, qa_cleanup, qas
-from core.services.qa_cleanup import CleanupReport, Finding, FindingKind
-from core.services.qas import BulkAction, Selection
+from core.services import catalog, qas
+from core.services.qas import BulkAction, CleanupFinding, CleanupReport, FindingKind, Selection
 from ui import context
 from ui.errors import attempt, show_error
 
@@ -26,7 +25,7 @@ st.caption(
     "Conflicts include the models whose training this one shares (inherited or aggregated)."
 )
 
-models = attempt(lambda: ai_models.list_models(context.uow(), actor)) or []
+models = attempt(lambda: catalog.list_models(context.uow(), actor)) or []
 if not models:
     st.info("There are no models yet.")
     st.stop()
@@ -36,10 +35,10 @@ model_id: int = c1.selectbox(
     "Model", list(names), format_func=lambda i: names[i], key="cleanup_model"
 )
 short_chars = c2.number_input(
-    "Short: fewer than (characters)", 1, 1_000, qa_cleanup.SHORT_ANSWER_CHARS, key="cleanup_short"
+    "Short: fewer than (characters)", 1, 1_000, qas.SHORT_ANSWER_CHARS, key="cleanup_short"
 )
 long_chars = c3.number_input(
-    "Long: more than (characters)", 100, 64_000, qa_cleanup.LONG_ANSWER_CHARS, key="cleanup_long"
+    "Long: more than (characters)", 100, 64_000, qas.LONG_ANSWER_CHARS, key="cleanup_long"
 )
 signature = (model_id, int(short_chars), int(long_chars))
 if c4.button("Analyse again", icon=":material/refresh:", key="cleanup_refresh"):
@@ -49,7 +48,7 @@ cached = state.get(REPORT)
 if cached is None or cached[0] != signature:
     with st.spinner("Looking through the Q&As…"):
         found = attempt(
-            lambda: qa_cleanup.analyse(
+            lambda: qas.cleanup_report(
                 context.uow(),
                 actor,
                 model_id,
@@ -90,7 +89,7 @@ for column, kind in zip(metrics, FindingKind, strict=True):
     column.metric(kind.value.capitalize(), f"{report.count(kind):,}")
 
 
-def _rows_frame(finding: Finding) -> pd.DataFrame:
+def _rows_frame(finding: CleanupFinding) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
@@ -106,7 +105,7 @@ def _rows_frame(finding: Finding) -> pd.DataFrame:
     )
 
 
-def _edit_form(finding: Finding, key: str) -> None:
+def _edit_form(finding: CleanupFinding, key: str) -> None:
     editable = [r for r in finding.rows if r.editable]
     if not editable:
         return
@@ -136,7 +135,7 @@ def _edit_form(finding: Finding, key: str) -> None:
             _after_change(f"saved Q&A #{row.id}", None)
 
 
-def _actions(finding: Finding, key: str) -> None:
+def _actions(finding: CleanupFinding, key: str) -> None:
     a1, a2, a3 = st.columns(3, vertical_alignment="bottom")
     if a1.button("Show in the grid", icon=":material/table:", key=f"{key}_show"):
         st.switch_page(
@@ -152,7 +151,7 @@ def _actions(finding: Finding, key: str) -> None:
         )
         if a2.button("Merge (deactivate the others)", key=f"{key}_merge"):
             try:
-                result = qa_cleanup.merge_duplicates(
+                result = qas.merge_duplicates(
                     context.uow(), actor, keep, [i for i in finding.own_ids if i != keep]
                 )
             except ArbiterError as exc:

@@ -15,7 +15,7 @@ import streamlit as st
 
 from core.domain import QAType
 from core.permissions import Permission
-from core.services import ai_models, qas
+from core.services import catalog, qas
 from core.services.qas import PAGE_SIZES, SORTABLE, QAFacets, QAQuery
 from ui import context, qa_grid, qa_panels
 from ui.errors import attempt
@@ -55,7 +55,7 @@ st.info(
     icon=":material/science:",
 )
 
-models = attempt(lambda: ai_models.list_models(context.uow(), actor)) or []
+models = attempt(lambda: catalog.list_models(context.uow(), actor)) or []
 if not models:
     st.info("There are no models yet. An admin creates them on the Models page.")
     st.stop()

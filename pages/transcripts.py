@@ -8,8 +8,8 @@ import streamlit as st
 
 from core.domain import TranscriptStatus
 from core.permissions import Permission
-from core.services import ai_models, transcripts
-from core.services.transcripts import Decision, TranscriptView
+from core.services import catalog, curation
+from core.services.curation import Decision, TranscriptView
 from ui import context, message_editor
 from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
@@ -27,14 +27,14 @@ st.caption(
 )
 show_flash("transcripts")
 
-models = attempt(lambda: ai_models.list_models(context.uow(), actor)) or []
+models = attempt(lambda: catalog.list_models(context.uow(), actor)) or []
 model = pick_model(models, "tx_model")
 if model is None:
     st.stop()
 assert model is not None
 model_id: int = model.id
 
-progress = attempt(lambda: transcripts.queue_progress(context.uow(), actor, model_id))
+progress = attempt(lambda: curation.queue_progress(context.uow(), actor, model_id))
 if progress is not None:
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Waiting", f"{progress.pending:,}")
@@ -79,7 +79,7 @@ def _review(item: TranscriptView) -> None:
         e1, e2 = st.columns([1, 4])
         if e1.button("Approve edited", type="primary", key="tx_approve_edited", shortcut="Alt+A"):
             try:
-                decision = transcripts.approve_transcript(
+                decision = curation.approve_transcript(
                     context.uow(), actor, item.id, edited, expected_version=item.row_version
                 )
             except Exception as exc:
@@ -107,7 +107,7 @@ def _review(item: TranscriptView) -> None:
     ):
         _decided(
             attempt(
-                lambda: transcripts.approve_transcript(
+                lambda: curation.approve_transcript(
                     context.uow(), actor, item.id, expected_version=item.row_version
                 )
             )
@@ -122,7 +122,7 @@ def _review(item: TranscriptView) -> None:
     ):
         _decided(
             attempt(
-                lambda: transcripts.skip_transcript(context.uow(), actor, item.id, item.row_version)
+                lambda: curation.skip_transcript(context.uow(), actor, item.id, item.row_version)
             )
         )
     with st.form(f"tx_reject_{item.id}", clear_on_submit=True):
@@ -132,7 +132,7 @@ def _review(item: TranscriptView) -> None:
         if st.form_submit_button("Reject", icon=":material/block:"):
             _decided(
                 attempt(
-                    lambda: transcripts.reject_transcript(
+                    lambda: curation.reject_transcript(
                         context.uow(), actor, item.id, reason, item.row_version
                     )
                 )
@@ -140,13 +140,13 @@ def _review(item: TranscriptView) -> None:
 
 
 with review_tab:
-    current = attempt(lambda: transcripts.next_in_queue(context.uow(), actor, model_id))
+    current = attempt(lambda: curation.next_in_queue(context.uow(), actor, model_id))
     if current is not None:
         _review(current)
     elif progress is not None and progress.skipped and can_edit:
         st.success("Nothing is waiting. Skipped transcripts can be reviewed now.")
         if st.button(f"Put the {progress.skipped:,} skipped back in the queue", key="tx_requeue"):
-            count = attempt(lambda: transcripts.requeue_skipped(context.uow(), actor, model_id))
+            count = attempt(lambda: curation.requeue_skipped(context.uow(), actor, model_id))
             if count is not None:
                 flash(f"{count:,} transcripts are back in the queue.", scope="transcripts")
                 st.rerun()
@@ -155,7 +155,7 @@ with review_tab:
 
 with import_tab:
     if not can_edit:
-        st.info("Trainers and admins import transcripts.")
+        st.info("Trainers and admins import curation.")
     else:
         st.markdown(
             '**JSONL** in the OpenAI chat format (one `{"messages": [...]}` per line), or '
@@ -170,9 +170,7 @@ with import_tab:
             assert upload is not None
             name, content = upload.name, upload.getvalue()
             result = attempt(
-                lambda: transcripts.import_transcripts(
-                    context.uow(), actor, model_id, name, content
-                )
+                lambda: curation.import_transcripts(context.uow(), actor, model_id, name, content)
             )
             if result is not None:
                 flash(
@@ -192,7 +190,7 @@ with all_tab:
     )
     page_number = int(c2.number_input("Page", min_value=1, value=1, step=1, key="tx_all_page"))
     listing = attempt(
-        lambda: transcripts.list_transcripts(
+        lambda: curation.list_transcripts(
             context.uow(), actor, model_id, status, (page_number - 1) * PAGE_SIZE, PAGE_SIZE
         )
     )

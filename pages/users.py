@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.domain import Role
-from core.services import users
+from core.services import accounts
 from ui import context
 from ui.errors import attempt, errors_shown
 
@@ -17,7 +17,7 @@ st.caption(
     "compile; managers read everything and follow history, cost and quality."
 )
 
-rows = attempt(lambda: users.list_users(context.uow(), actor)) or []
+rows = attempt(lambda: accounts.list_users(context.uow(), actor)) or []
 st.dataframe(
     pd.DataFrame(
         [
@@ -47,7 +47,7 @@ with st.expander("Add a user", icon=":material/person_add:"):
         add = st.form_submit_button("Add user", type="primary")
     if add:
         with errors_shown():
-            created = users.create_user(
+            created = accounts.create_user(
                 context.uow(), actor, email, name, role, generate_password=not sso_only
             )
             st.success(f"Added {created.user.email} as {created.user.role.value}.")
@@ -71,7 +71,7 @@ if picked is not None:
         save = st.form_submit_button("Save", type="primary")
     if save:
         with errors_shown():
-            users.update_user(
+            accounts.update_user(
                 context.uow(),
                 actor,
                 user.id,
@@ -85,10 +85,10 @@ if picked is not None:
     c1, c2 = st.columns(2)
     if c1.button("Reset password", key=f"{prefix}_reset"):
         with errors_shown():
-            password = users.reset_password(context.uow(), actor, user.id)
+            password = accounts.reset_password(context.uow(), actor, user.id)
             st.info("New password, shown once; pass it on securely:")
             st.code(password, language=None)
     if user.locked_until and c2.button("Unlock", key=f"{prefix}_unlock"):
         with errors_shown():
-            users.unlock_user(context.uow(), actor, user.id)
+            accounts.unlock_user(context.uow(), actor, user.id)
             st.rerun()

@@ -13,9 +13,9 @@ from core.domain import ConversationStatus, MessageRole, ProviderType, QAType
 from core.models import QA, Compilation, TrainingConversation, TrainingMessage
 from core.permissions import Actor
 from core.providers.local import LOCAL_BASE_MODEL
-from core.services import ai_models, compilation_engine, connections
-from core.services.ai_models import ModelInput
-from core.services.compilation_engine import EngineSettings
+from core.services import catalog, compilation
+from core.services.catalog import ModelInput
+from core.services.compilation import EngineSettings
 from core.training.text import question_key
 from core.uow import UnitOfWork
 
@@ -94,10 +94,10 @@ TOPICS = [
 
 
 def local_connection(new_uow: Uows, admin: Actor) -> int:
-    return connections.create_connection(
+    return catalog.create_connection(
         new_uow(),
         admin,
-        connections.ConnectionInput(
+        catalog.ConnectionInput(
             name="Local", provider_type=ProviderType.LOCAL, default_base_model=LOCAL_BASE_MODEL
         ),
     ).id
@@ -112,10 +112,10 @@ def openai_connection(
     budget: str | None = None,
     name: str = "OpenAI test",
 ) -> int:
-    return connections.create_connection(
+    return catalog.create_connection(
         new_uow(),
         admin,
-        connections.ConnectionInput(
+        catalog.ConnectionInput(
             name=name,
             provider_type=ProviderType.OPENAI,
             base_url=base_url,
@@ -129,7 +129,7 @@ def openai_connection(
 
 def make_model(new_uow: Uows, admin: Actor, name: str, **settings: object) -> int:
     settings.setdefault("system_message", f"You are {name}, Northwind's arbiter. Be brief.")
-    return ai_models.create_model(new_uow(), admin, ModelInput(name=name, **settings)).id  # type: ignore[arg-type]
+    return catalog.create_model(new_uow(), admin, ModelInput(name=name, **settings)).id  # type: ignore[arg-type]
 
 
 def add_qas(
@@ -188,12 +188,10 @@ def edit_answer(new_uow: Uows, qa_id: int, answer: str) -> None:
 
 
 def drain(new_uow: Uows, settings: EngineSettings = FAST, timeout: float = 30) -> int:
-    return compilation_engine.drain(
-        new_uow(), "test-worker", settings=settings, idle_timeout=timeout
-    )
+    return compilation.drain(new_uow(), "test-worker", settings=settings, idle_timeout=timeout)
 
 
-def compilation(new_uow: Uows, compilation_id: int) -> Compilation:
+def stored_compilation(new_uow: Uows, compilation_id: int) -> Compilation:
     uow = new_uow()
     with uow:
         found = uow.session.get(Compilation, compilation_id)

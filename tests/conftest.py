@@ -17,6 +17,15 @@ from pathlib import Path
 os.environ.setdefault("ARBITER_FAST_PASSWORD_HASH", "1")
 os.environ.setdefault("ARBITER_EMBEDDED_WORKER", "0")
 
+# ARBITER_TEST_CLOCK=2027-03-02T12:00:00Z runs the suite at that moment (see make test-clock):
+# here, and in every Python process the tests start.
+if os.environ.get("ARBITER_TEST_CLOCK"):
+    _CLOCK_SITE = str(Path(__file__).resolve().parent / "clock_site")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (_CLOCK_SITE, os.environ.get("PYTHONPATH")) if p
+    )
+    import tests.clock_site.sitecustomize  # noqa: F401  (starts this process's clock)
+
 import pytest
 from sqlalchemy import create_engine, text
 

@@ -24,10 +24,9 @@ from core.domain import (
 )
 from core.models import User
 from core.permissions import Actor
-from core.services import ai_models, chat, connections, conversations, transcripts
-from core.services.ai_models import ModelInput
-from core.services.connections import ConnectionInput
-from core.services.conversations import ConversationFilter
+from core.services import catalog, chat, curation
+from core.services.catalog import ConnectionInput, ModelInput
+from core.services.curation import ConversationFilter
 from core.uow import UnitOfWork
 from tests.conftest import make_user
 from tests.local_versions import make_local_version
@@ -63,7 +62,7 @@ def demo_company(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[De
             for u in uow.session.scalars(select(User).order_by(User.id.desc()))
         }
     trainer = people[Role.TRAINER]
-    support = ai_models.get_model_by_name(uow, trainer, "Northwind Support")
+    support = catalog.get_model_by_name(uow, trainer, "Northwind Support")
     make_local_version(uow, support.id)
     (group,) = chat.list_chats(uow, trainer)
     yield Demo(url, uow, trainer, people[Role.MANAGER], support.id, group.id)
@@ -115,14 +114,14 @@ def test_ask_the_demo_arbiter_then_train_it_with_a_correction(
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("is ready" in s.value for s in at.success)
 
-    ready = conversations.list_conversations(
+    ready = curation.list_conversations(
         d.uow,
         d.trainer,
         d.support_id,
         ConversationFilter(statuses=[ConversationStatus.READY], origins=[ConversationOrigin.CHAT]),
     )
     assert ready.total == 1
-    detail = conversations.get_conversation(d.uow, d.trainer, ready.rows[0].id)
+    detail = curation.get_conversation(d.uow, d.trainer, ready.rows[0].id)
     assert [(m.role, m.content, m.weight) for m in detail.messages] == [
         (MessageRole.USER, QUESTION, None),
         (MessageRole.ASSISTANT, correction, 1),
@@ -130,23 +129,23 @@ def test_ask_the_demo_arbiter_then_train_it_with_a_correction(
     assert detail.origin_ref == {"chat_id": d.chat_id, "message_ids": [asked.id, answer.id]}
 
     # Training the same selection again warns and creates nothing.
-    total = conversations.list_conversations(d.uow, d.trainer, d.support_id).total
+    total = curation.list_conversations(d.uow, d.trainer, d.support_id).total
     at.button(key="chat_train_close").click().run()
     at.button(key=f"chat_train_{answer.id}").click().run()
     assert any("already trained" in w.value for w in at.warning)
     next(b for b in at.button if b.label == "Create training conversation").click().run()
     assert any("already trained" in w.value for w in at.warning)
-    assert conversations.list_conversations(d.uow, d.trainer, d.support_id).total == total
+    assert curation.list_conversations(d.uow, d.trainer, d.support_id).total == total
 
 
 def test_the_conversation_editor_opens_from_a_link_and_saves(
     demo_company: Demo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     d = demo_company
-    (row,) = conversations.list_conversations(
+    (row,) = curation.list_conversations(
         d.uow, d.trainer, d.support_id, ConversationFilter(statuses=[ConversationStatus.DRAFT])
     ).rows
-    before = conversations.get_conversation(d.uow, d.trainer, row.id)
+    before = curation.get_conversation(d.uow, d.trainer, row.id)
     at = open_page(
         d.url,
         d.trainer,
@@ -171,7 +170,7 @@ def test_the_conversation_editor_opens_from_a_link_and_saves(
     at.radio(key=f"{key}_status").set_value(ConversationStatus.READY)
     at.button(key=f"{key}_save").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    after = conversations.get_conversation(d.uow, d.trainer, row.id)
+    after = curation.get_conversation(d.uow, d.trainer, row.id)
     assert after.status == ConversationStatus.READY
     assert [(m.content, m.weight) for m in after.messages[-3:]] == [
         ("Please send a photo of the **label**.", 0),
@@ -187,26 +186,26 @@ def test_approve_one_transcript_in_the_queue(
     d = demo_company
     at = open_page(d.url, d.trainer, "pages/transcripts.py", monkeypatch, model=str(d.support_id))
     assert [m.value for m in at.metric][:1] == ["6"]
-    first = transcripts.next_in_queue(d.uow, d.trainer, d.support_id)
+    first = curation.next_in_queue(d.uow, d.trainer, d.support_id)
     assert first is not None
     assert any(f"#{first.id}" in h.value for h in at.subheader)
     at.button(key="tx_approve").click().run()
     assert not at.exception and not at.error
     assert any("Approved: conversation" in s.value for s in at.success)
-    decided = transcripts.get_transcript(d.uow, d.trainer, first.id)
+    decided = curation.get_transcript(d.uow, d.trainer, first.id)
     assert decided.status == TranscriptStatus.APPROVED and decided.conversation_id
-    conv = conversations.get_conversation(d.uow, d.trainer, decided.conversation_id)
+    conv = curation.get_conversation(d.uow, d.trainer, decided.conversation_id)
     assert conv.status == ConversationStatus.READY
     assert conv.origin_label == "file support-desk-export.jsonl, line 1"
 
     # The next one: reject with a reason (Enter submits the form), then skip one.
-    second = transcripts.next_in_queue(d.uow, d.trainer, d.support_id)
+    second = curation.next_in_queue(d.uow, d.trainer, d.support_id)
     assert second is not None and any(f"#{second.id}" in h.value for h in at.subheader)
     at.text_input[-1].input("promises a callback time we cannot keep")
     next(b for b in at.button if b.label == "Reject").click().run()
-    assert transcripts.get_transcript(d.uow, d.trainer, second.id).status == "rejected"
+    assert curation.get_transcript(d.uow, d.trainer, second.id).status == "rejected"
     at.button(key="tx_skip").click().run()
-    progress = transcripts.queue_progress(d.uow, d.trainer, d.support_id)
+    progress = curation.queue_progress(d.uow, d.trainer, d.support_id)
     assert (progress.approved, progress.rejected, progress.skipped) == (1, 1, 1)
     # The fourth carries a personal-data warning.
     assert any("jan.novak@example.com" in w.value for w in at.warning)
@@ -233,7 +232,7 @@ def test_a_provider_outage_shows_a_clear_message_and_keeps_the_question(
     trainer = make_user(uow, "trainer@corp.example", Role.TRAINER)
     with FakeOpenAI() as server:
         monkeypatch.setenv("ARBITER_TEST_OPENAI_KEY", server.api_key)
-        conn = connections.create_connection(
+        conn = catalog.create_connection(
             uow,
             admin,
             ConnectionInput(
@@ -244,7 +243,7 @@ def test_a_provider_outage_shows_a_clear_message_and_keeps_the_question(
                 default_base_model="gpt-4o-mini-2024-07-18",
             ),
         )
-        model = ai_models.create_model(uow, admin, ModelInput(name="Cloud", connection_id=conn.id))
+        model = catalog.create_model(uow, admin, ModelInput(name="Cloud", connection_id=conn.id))
         direct = chat.create_chat(uow, trainer, "", ChatKind.DIRECT, model_ids=[model.id])
         server.add_fault("POST", r"/chat/completions", Fault.server_error(500))
         at = open_page(sqlite_url, trainer, "pages/chats.py", monkeypatch)
@@ -268,7 +267,7 @@ def test_edit_a_transcript_then_approve_it(
     demo_company: Demo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     d = demo_company
-    item = transcripts.next_in_queue(d.uow, d.trainer, d.support_id)
+    item = curation.next_in_queue(d.uow, d.trainer, d.support_id)
     assert item is not None and len(item.messages) == 4
     at = open_page(d.url, d.trainer, "pages/transcripts.py", monkeypatch, model=str(d.support_id))
     at.button(key="tx_edit").click().run()
@@ -282,9 +281,9 @@ def test_edit_a_transcript_then_approve_it(
     at.button(key=f"{key}_m0_up").click().run()  # and back where it was
     at.button(key="tx_approve_edited").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    decided = transcripts.get_transcript(d.uow, d.trainer, item.id)
+    decided = curation.get_transcript(d.uow, d.trainer, item.id)
     assert decided.status == TranscriptStatus.APPROVED and decided.conversation_id
-    conv = conversations.get_conversation(d.uow, d.trainer, decided.conversation_id)
+    conv = curation.get_conversation(d.uow, d.trainer, decided.conversation_id)
     assert [(m.role, m.content) for m in conv.messages] == [
         (MessageRole.USER, "A relay we bought has stopped switching."),
         (MessageRole.ASSISTANT, item.messages[1].content),

@@ -23,9 +23,9 @@ from core.domain import (
 from core.errors import PermissionDenied, ProviderUnavailable, ValidationFailed
 from core.models import AIModel, ChatMessage, TrainingConversation
 from core.permissions import Actor
-from core.services import ai_models, chat, connections, conversations, train_ai
-from core.services.ai_models import ModelInput
-from core.services.connections import ConnectionInput
+from core.services import catalog, chat, curation
+from core.services.catalog import ConnectionInput, ModelInput
+from core.services.chat import answers
 from core.uow import UnitOfWork
 from tests.conftest import make_user
 from tests.local_versions import make_local_version
@@ -54,15 +54,15 @@ class World:
 
 @pytest.fixture
 def world(new_uow: Uows, admin: Actor, trainer: Actor) -> World:
-    local = connections.create_connection(
+    local = catalog.create_connection(
         new_uow(), admin, ConnectionInput(name="Local", provider_type=ProviderType.LOCAL)
     )
-    support = ai_models.create_model(
+    support = catalog.create_model(
         new_uow(),
         admin,
         ModelInput(name="Northwind Support", connection_id=local.id, system_message="Be brief."),
     )
-    sales = ai_models.create_model(
+    sales = catalog.create_model(
         new_uow(), admin, ModelInput(name="Northwind Sales", connection_id=local.id)
     )
     group = chat.create_chat(
@@ -126,8 +126,8 @@ def test_a_model_not_following_the_latest_answers_with_its_pinned_version(
     make_local_version(new_uow(), world.support, [("minimum order", "New rule: 150 EUR.")])
     (latest,) = ask(new_uow, trainer, world.group, "@Northwind Support minimum order?")
     assert latest.content == "New rule: 150 EUR." and latest.version_number == 2
-    model = ai_models.get_model(new_uow(), admin, world.support)
-    ai_models.update_model(
+    model = catalog.get_model(new_uow(), admin, world.support)
+    catalog.update_model(
         new_uow(), admin, model.id, model.as_input(auto_update_to_latest=False), model.row_version
     )
     with new_uow() as uow:
@@ -184,7 +184,7 @@ def openai_model(
 ) -> tuple[int, int]:
     """(model id, direct chat id) for a model on an openai connection to the fake server."""
     monkeypatch.setenv("ARBITER_TEST_OPENAI_KEY", fake_openai.api_key)
-    conn = connections.create_connection(
+    conn = catalog.create_connection(
         new_uow(),
         admin,
         ConnectionInput(
@@ -195,7 +195,7 @@ def openai_model(
             default_base_model="gpt-4o-mini-2024-07-18",
         ),
     )
-    model = ai_models.create_model(
+    model = catalog.create_model(
         new_uow(),
         admin,
         ModelInput(name="Cloud Arbiter", connection_id=conn.id, system_message="Be exact."),
@@ -226,7 +226,7 @@ def test_the_answer_is_saved_as_it_grows_after_the_question(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, chat_id = openai_model
-    monkeypatch.setattr(chat, "SAVE_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(answers, "SAVE_EVERY_SECONDS", 0.0)
     posted = chat.post_message(new_uow(), trainer, chat_id, "one two three four five")
     stream = chat.stream_answer(new_uow(), trainer, posted.pending_answers[0])
     first, second = next(stream), next(stream)
@@ -291,13 +291,13 @@ def test_train_ai_with_a_correction_creates_a_ready_conversation_once(
     make_local_version(new_uow(), world.support, SUPPORT_QAS)
     ask(new_uow, trainer, world.group, "Let's check the rules")
     (answer,) = ask(new_uow, trainer, world.group, "@Northwind Support minimum order value?")
-    draft = train_ai.train_preview(new_uow(), trainer, answer.id)
+    draft = curation.train_preview(new_uow(), trainer, answer.id)
     chosen = [c for c in draft.candidates if c.preselected]
     assert [c.role for c in chosen] == [MessageRole.USER, MessageRole.ASSISTANT]
     assert chosen[-1].is_answer and draft.answer == "The minimum order value is 150 EUR."
     assert draft.already_trained is None
 
-    result = train_ai.train_from_chat(
+    result = curation.train_from_chat(
         new_uow(),
         trainer,
         answer.id,
@@ -305,7 +305,7 @@ def test_train_ai_with_a_correction_creates_a_ready_conversation_once(
         "The minimum order value is 200 EUR since March.",
     )
     assert result.created
-    detail = conversations.get_conversation(new_uow(), trainer, result.conversation_id)
+    detail = curation.get_conversation(new_uow(), trainer, result.conversation_id)
     assert detail.status == ConversationStatus.READY and detail.origin == ConversationOrigin.CHAT
     assert detail.origin_ref == {"chat_id": world.group, "message_ids": [answer.id - 1, answer.id]}
     assert [(m.role, m.content, m.weight) for m in detail.messages] == [
@@ -314,12 +314,12 @@ def test_train_ai_with_a_correction_creates_a_ready_conversation_once(
     ]
     assert "“Desk”" in detail.origin_label and detail.notes.startswith("Corrected")
 
-    again = train_ai.train_from_chat(
+    again = curation.train_from_chat(
         new_uow(), trainer, answer.id, [c.message_id for c in chosen], "Something else"
     )
     assert not again.created and again.conversation_id == result.conversation_id
     assert "already trained" in again.message
-    preview = train_ai.train_preview(new_uow(), trainer, answer.id)
+    preview = curation.train_preview(new_uow(), trainer, answer.id)
     assert preview.already_trained == result.conversation_id
     with new_uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(TrainingConversation)) == 1
@@ -330,9 +330,9 @@ def test_train_ai_marks_wrong_earlier_answers_as_context_only(
 ) -> None:
     (wrong,) = ask(new_uow, trainer, world.group, "@Northwind Support do you ship to Norway?")
     (answer,) = ask(new_uow, trainer, world.group, "@Northwind Support that is wrong, check again")
-    draft = train_ai.train_preview(new_uow(), trainer, answer.id)
+    draft = curation.train_preview(new_uow(), trainer, answer.id)
     ids = [c.message_id for c in draft.candidates][-4:]
-    result = train_ai.train_from_chat(
+    result = curation.train_from_chat(
         new_uow(),
         trainer,
         answer.id,
@@ -340,7 +340,7 @@ def test_train_ai_marks_wrong_earlier_answers_as_context_only(
         "Sorry: yes, we ship to Norway, DAP.",
         context_only_ids=[wrong.id],
     )
-    detail = conversations.get_conversation(new_uow(), trainer, result.conversation_id)
+    detail = curation.get_conversation(new_uow(), trainer, result.conversation_id)
     assert [(m.role, m.weight) for m in detail.messages] == [
         (MessageRole.USER, None),
         (MessageRole.ASSISTANT, 0),
@@ -355,11 +355,11 @@ def test_train_ai_refuses_a_selection_that_cannot_be_trained(
 ) -> None:
     (answer,) = ask(new_uow, trainer, world.group, "@Northwind Support hi")
     with pytest.raises(ValidationFailed) as exc:
-        train_ai.train_from_chat(new_uow(), trainer, answer.id, [], "Hello!")
+        curation.train_from_chat(new_uow(), trainer, answer.id, [], "Hello!")
     assert "start with a user message" in str(exc.value)
     with pytest.raises(ValidationFailed):
-        train_ai.train_from_chat(new_uow(), trainer, answer.id, [answer.id - 1], "  ")
+        curation.train_from_chat(new_uow(), trainer, answer.id, [answer.id - 1], "  ")
     with pytest.raises(PermissionDenied):
-        train_ai.train_from_chat(new_uow(), manager, answer.id, [answer.id - 1], "Hello!")
+        curation.train_from_chat(new_uow(), manager, answer.id, [answer.id - 1], "Hello!")
     with new_uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(TrainingConversation)) == 0

@@ -1,5 +1,5 @@
 """Compilations with the local provider, on SQLite and PostgreSQL: the whole lifecycle,
-skip, force, configuration-only, refusals, cancel, pre-flight and its diff, versions."""
+skip, force, configuration-only, refusals, cancel, pre-flight and its diff, compilation."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from core.models import QA, AIModel, AuditEntry, CompilationAsset, CompilationEv
 from core.permissions import Actor
 from core.providers.base import ChatTurn
 from core.providers.local import LOCAL_BASE_MODEL, LocalProvider
-from core.services import ai_models, compilations, versions
+from core.services import catalog, compilation
 from tests.compile_helpers import (
     TOPICS,
     Uows,
@@ -52,7 +52,7 @@ def support(new_uow: Uows, admin: Actor) -> int:
 
 
 def _compile(new_uow: Uows, actor: Actor, model_id: int, **options: bool) -> int:
-    requested = compilations.request_compilation(new_uow(), actor, model_id, **options)
+    requested = compilation.request_compilation(new_uow(), actor, model_id, **options)
     assert requested.status == CompilationStatus.QUEUED
     drain(new_uow)
     return requested.id
@@ -63,7 +63,7 @@ def test_local_lifecycle_creates_the_active_version(
 ) -> None:
     add_conversation(new_uow, support, ConversationStatus.READY)
     add_conversation(new_uow, support, ConversationStatus.DRAFT)
-    done = compilations.get_compilation(new_uow(), trainer, _compile(new_uow, trainer, support))
+    done = compilation.get_compilation(new_uow(), trainer, _compile(new_uow, trainer, support))
     assert done.status == CompilationStatus.SUCCEEDED, done.error
     assert done.example_count == len(TOPICS) + 1  # the draft conversation stays out
     assert done.token_count and done.validation_score is not None
@@ -98,7 +98,7 @@ def test_local_lifecycle_creates_the_active_version(
     assert all("validation" not in line and "How many days may" not in line for line in lines)
     assert lines and all(json.loads(line)["messages"][0]["role"] == "system" for line in lines)
 
-    answering = versions.answering_version(new_uow(), trainer, support)
+    answering = compilation.answering_version(new_uow(), trainer, support)
     assert answering is not None and answering.number == 1
     deltas = list(
         LocalProvider().chat(
@@ -108,7 +108,7 @@ def test_local_lifecycle_creates_the_active_version(
     )
     assert "".join(d.text for d in deltas).startswith("Orders placed before noon ship")
     line = deltas[-1].meta["example_line"] if deltas[-1].meta else 0
-    sources = compilations.example_sources(new_uow(), trainer, answering.version_id, line)
+    sources = compilation.example_sources(new_uow(), trainer, answering.version_id, line)
     assert [s.kind for s in sources] == ["qa"] and sources[0].model_name == "Support"
 
 
@@ -116,10 +116,10 @@ def test_unchanged_is_skipped_forced_is_rebuilt_and_a_change_is_compiled(
     new_uow: Uows, trainer: Actor, support: int
 ) -> None:
     _compile(new_uow, trainer, support)
-    skipped = compilations.get_compilation(new_uow(), trainer, _compile(new_uow, trainer, support))
+    skipped = compilation.get_compilation(new_uow(), trainer, _compile(new_uow, trainer, support))
     assert skipped.status == CompilationStatus.SKIPPED
     assert "Nothing changed since the active version" in (skipped.reason or "")
-    forced = compilations.get_compilation(
+    forced = compilation.get_compilation(
         new_uow(), trainer, _compile(new_uow, trainer, support, force=True)
     )
     assert forced.status == CompilationStatus.SUCCEEDED and forced.version_number == 2
@@ -128,11 +128,11 @@ def test_unchanged_is_skipped_forced_is_rebuilt_and_a_change_is_compiled(
         first = uow.session.scalar(select(AIModel.id).where(AIModel.id == support))
     assert first == support
     qa_ids = add_qas(new_uow, support, [("Is there a night shift?", "No, Venlo works two shifts.")])
-    preflight = compilations.preflight(new_uow(), trainer, support)
+    preflight = compilation.preflight(new_uow(), trainer, support)
     assert not preflight.unchanged and preflight.diff is not None
     assert (preflight.diff.added, preflight.diff.removed, preflight.diff.changed) == (1, 0, 0)
     assert [r.record_id for r in preflight.diff.added_records] == qa_ids
-    changed = compilations.get_compilation(new_uow(), trainer, _compile(new_uow, trainer, support))
+    changed = compilation.get_compilation(new_uow(), trainer, _compile(new_uow, trainer, support))
     assert changed.status == CompilationStatus.SUCCEEDED and changed.version_number == 3
     assert changed.diff is not None and changed.diff.added == 1
 
@@ -141,13 +141,13 @@ def test_a_model_without_training_data_gets_a_configuration_only_version(
     new_uow: Uows, admin: Actor, trainer: Actor
 ) -> None:
     model_id = make_model(new_uow, admin, "Empty", connection_id=local_connection(new_uow, admin))
-    preflight = compilations.preflight(new_uow(), trainer, model_id)
+    preflight = compilation.preflight(new_uow(), trainer, model_id)
     assert preflight.config_only and preflight.example_count == 0
     assert "configuration-only" in preflight.outcome
-    done = compilations.get_compilation(new_uow(), trainer, _compile(new_uow, trainer, model_id))
+    done = compilation.get_compilation(new_uow(), trainer, _compile(new_uow, trainer, model_id))
     assert done.status == CompilationStatus.SUCCEEDED and done.config_only
     assert done.provider_job_id is None and done.provider_model == LOCAL_BASE_MODEL
-    listed = versions.list_versions(new_uow(), trainer, model_id)
+    listed = compilation.list_versions(new_uow(), trainer, model_id)
     assert [(v.number, v.config_only, v.is_active) for v in listed] == [(1, True, True)]
 
 
@@ -156,16 +156,16 @@ def test_assistants_are_refused_and_one_compilation_runs_per_model(
 ) -> None:
     helper = make_model(new_uow, admin, "Helper", kind=ModelKind.ASSISTANT, parent_id=support)
     with pytest.raises(ValidationFailed, match="build assistant"):
-        compilations.request_compilation(new_uow(), trainer, helper)
-    first = compilations.request_compilation(new_uow(), trainer, support)
+        compilation.request_compilation(new_uow(), trainer, helper)
+    first = compilation.request_compilation(new_uow(), trainer, support)
     with pytest.raises(AlreadyRunning, match="already running"):
-        compilations.request_compilation(new_uow(), trainer, support)
+        compilation.request_compilation(new_uow(), trainer, support)
     with pytest.raises(PermissionDenied, match="Only an admin"):
-        compilations.request_compilation(new_uow(), trainer, support, override_budget=True)
-    cancelled = compilations.cancel_compilation(new_uow(), trainer, first.id)
+        compilation.request_compilation(new_uow(), trainer, support, override_budget=True)
+    cancelled = compilation.cancel_compilation(new_uow(), trainer, first.id)
     assert cancelled.status == CompilationStatus.CANCELLED
     with pytest.raises(Conflict, match="already ended"):
-        compilations.cancel_compilation(new_uow(), trainer, first.id)
+        compilation.cancel_compilation(new_uow(), trainer, first.id)
     assert count(new_uow, Notification, user_id=trainer.user_id) == 1
 
 
@@ -174,16 +174,16 @@ def test_errors_in_the_training_set_fail_with_findings_and_keep_the_version(
 ) -> None:
     _compile(new_uow, trainer, support)
     bad = add_qas(new_uow, support, [("What ends a text?", "This: <|endoftext|> ends it.")])
-    preflight = compilations.preflight(new_uow(), trainer, support)
+    preflight = compilation.preflight(new_uow(), trainer, support)
     assert preflight.errors == 1
     finding = next(f for f in preflight.findings if f.severity == "error")
     assert finding.code == "special_token"
     assert [(s.kind, s.record_id, s.model_id) for s in finding.sources] == [("qa", bad[0], support)]
-    failed = compilations.get_compilation(new_uow(), trainer, _compile(new_uow, trainer, support))
+    failed = compilation.get_compilation(new_uow(), trainer, _compile(new_uow, trainer, support))
     assert failed.status == CompilationStatus.FAILED
     assert "1 error" in (failed.error or "") and f"Q&A #{bad[0]}" in (failed.error or "")
     assert any(f.code == "special_token" for f in failed.findings)
-    model = ai_models.get_model(new_uow(), trainer, support)
+    model = catalog.get_model(new_uow(), trainer, support)
     assert model.active_version_number == 1
 
 
@@ -192,16 +192,16 @@ def test_rollback_and_activate_are_admin_only_audited_and_announced(
 ) -> None:
     _compile(new_uow, trainer, support)
     _compile(new_uow, trainer, support, force=True)
-    v2, v1 = versions.list_versions(new_uow(), admin, support)
+    v2, v1 = compilation.list_versions(new_uow(), admin, support)
     assert v2.is_active and not v1.is_active
     with pytest.raises(PermissionDenied):
-        versions.rollback(new_uow(), trainer, v1.id, "worse answers")
+        compilation.rollback(new_uow(), trainer, v1.id, "worse answers")
     with pytest.raises(ValidationFailed, match="Say why"):
-        versions.rollback(new_uow(), admin, v1.id, "  ")
-    rolled = versions.rollback(new_uow(), admin, v1.id, "v2 answers returns wrongly")
+        compilation.rollback(new_uow(), admin, v1.id, "  ")
+    rolled = compilation.rollback(new_uow(), admin, v1.id, "v2 answers returns wrongly")
     assert rolled.is_active and rolled.number == 1
     with pytest.raises(Conflict, match="newer than the active"):
-        versions.rollback(new_uow(), admin, v2.id, "back again")
+        compilation.rollback(new_uow(), admin, v2.id, "back again")
     uow = new_uow()
     with uow:
         entry = uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "rollback"))
@@ -211,48 +211,48 @@ def test_rollback_and_activate_are_admin_only_audited_and_announced(
             uow.session.scalars(select(Notification.text).where(Notification.kind == "rollback"))
         )
     assert len(texts) == 2 and all("rolled back Support to v1" in t for t in texts)
-    answering = versions.answering_version(new_uow(), trainer, support)
+    answering = compilation.answering_version(new_uow(), trainer, support)
     assert answering is not None and answering.number == 1
-    assert versions.activate_version(new_uow(), admin, v2.id, "fixed").is_active
+    assert compilation.activate_version(new_uow(), admin, v2.id, "fixed").is_active
 
 
 def test_the_activation_gate_holds_back_a_worse_version(
     new_uow: Uows, admin: Actor, trainer: Actor, support: int
 ) -> None:
-    model = ai_models.get_model(new_uow(), admin, support)
-    ai_models.update_model(new_uow(), admin, support, model.as_input(activation_gate=True))
+    model = catalog.get_model(new_uow(), admin, support)
+    catalog.update_model(new_uow(), admin, support, model.as_input(activation_gate=True))
     _compile(new_uow, trainer, support)
-    first = versions.list_versions(new_uow(), trainer, support)[0]
+    first = compilation.list_versions(new_uow(), trainer, support)[0]
     assert first.validation_score and first.validation_score > 0.5
     uow = new_uow()
     with uow:
         qa_id = uow.session.scalar(select(QA.id).where(QA.question == TOPICS[0][1]))
     assert qa_id is not None
     edit_answer(new_uow, qa_id, "Ask the warehouse team in Venlo about it.")
-    held = compilations.get_compilation(new_uow(), trainer, _compile(new_uow, trainer, support))
+    held = compilation.get_compilation(new_uow(), trainer, _compile(new_uow, trainer, support))
     assert held.status == CompilationStatus.SUCCEEDED and not held.version_active
     assert "held back" in (held.reason or "")
-    second = versions.list_versions(new_uow(), trainer, support)[0]
+    second = compilation.list_versions(new_uow(), trainer, support)[0]
     assert second.held_back and not second.is_active
     assert (second.validation_score or 0) < first.validation_score
-    assert versions.activate_version(new_uow(), admin, second.id, "accepted").is_active
+    assert compilation.activate_version(new_uow(), admin, second.id, "accepted").is_active
 
 
 def test_pinned_version_answers_when_the_model_does_not_follow_the_latest(
     new_uow: Uows, admin: Actor, trainer: Actor, support: int
 ) -> None:
     _compile(new_uow, trainer, support)
-    model = ai_models.get_model(new_uow(), admin, support)
-    ai_models.update_model(new_uow(), admin, support, model.as_input(auto_update_to_latest=False))
+    model = catalog.get_model(new_uow(), admin, support)
+    catalog.update_model(new_uow(), admin, support, model.as_input(auto_update_to_latest=False))
     _compile(new_uow, trainer, support, force=True)
-    answering = versions.answering_version(new_uow(), trainer, support)
+    answering = compilation.answering_version(new_uow(), trainer, support)
     assert answering is not None and answering.number == 1 and answering.pinned
-    latest = versions.list_versions(new_uow(), trainer, support)[0]
-    versions.pin_version(new_uow(), admin, support, latest.id)
-    answering = versions.answering_version(new_uow(), trainer, support)
+    latest = compilation.list_versions(new_uow(), trainer, support)[0]
+    compilation.pin_version(new_uow(), admin, support, latest.id)
+    answering = compilation.answering_version(new_uow(), trainer, support)
     assert answering is not None and answering.number == 2
     # The worker's activation does not count as an edit of the model's settings.
-    assert ai_models.get_model(new_uow(), admin, support).row_version == model.row_version + 1
+    assert catalog.get_model(new_uow(), admin, support).row_version == model.row_version + 1
 
 
 def test_hierarchy_feeds_the_training_set(new_uow: Uows, admin: Actor, trainer: Actor) -> None:
@@ -268,7 +268,7 @@ def test_hierarchy_feeds_the_training_set(new_uow: Uows, admin: Actor, trainer: 
     add_qas(new_uow, sales, [("Validation only?", "Never trained on.")], QAType.VALIDATION)
 
     def questions(model_id: int) -> set[str]:
-        content = compilations.export_training_set(new_uow(), trainer, model_id)
+        content = compilation.export_training_set(new_uow(), trainer, model_id)
         return {json.loads(line)["messages"][1]["content"] for line in content.splitlines()}
 
     assert questions(sales) == {"Where is the head office?", "Who approves discounts?"}
@@ -278,10 +278,10 @@ def test_hierarchy_feeds_the_training_set(new_uow: Uows, admin: Actor, trainer: 
         "Who cleans?",
     }
     assert questions(other) == {"Who cleans?"}
-    exported = compilations.export_training_set(new_uow(), trainer, sales)
+    exported = compilation.export_training_set(new_uow(), trainer, sales)
     system = json.loads(exported.splitlines()[0])["messages"][0]
     assert system == {"role": "system", "content": "You are Sales, Northwind's arbiter. Be brief."}
-    preflight = compilations.preflight(new_uow(), trainer, sales)
+    preflight = compilation.preflight(new_uow(), trainer, sales)
     assert "Master (inherited)" in preflight.sources
     assert any(f.code == "too_few_examples" for f in preflight.findings)
 
@@ -291,7 +291,7 @@ def test_models_list_shows_changes_pending(
 ) -> None:
     def pending() -> bool | None:
         return next(
-            m for m in ai_models.list_models(new_uow(), trainer) if m.id == support
+            m for m in catalog.list_models(new_uow(), trainer) if m.id == support
         ).changes_pending
 
     assert pending() is True  # never compiled
@@ -301,6 +301,6 @@ def test_models_list_shows_changes_pending(
     assert pending() is True
     _compile(new_uow, trainer, support)
     assert pending() is False
-    model = ai_models.get_model(new_uow(), admin, support)
-    ai_models.update_model(new_uow(), admin, support, model.as_input(system_message="Be formal."))
+    model = catalog.get_model(new_uow(), admin, support)
+    catalog.update_model(new_uow(), admin, support, model.as_input(system_message="Be formal."))
     assert pending() is True

@@ -11,8 +11,8 @@ import pytest
 
 from core.domain import CompilationStatus
 from core.permissions import Actor
-from core.services import ai_models, compilations, versions
-from core.services.compilation_engine import EngineSettings
+from core.services import catalog, compilation
+from core.services.compilation import EngineSettings
 from tests.compile_helpers import (
     FAST,
     OPENAI_KEY_ENV,
@@ -43,9 +43,9 @@ def model(new_uow: Uows, admin: Actor, trainer: Actor, server: FakeOpenAI) -> in
     conn = openai_connection(new_uow, admin, server.base_url)
     model_id = make_model(new_uow, admin, "Northwind Support", connection_id=conn)
     add_qas(new_uow, model_id)
-    first = compilations.request_compilation(new_uow(), trainer, model_id)
+    first = compilation.request_compilation(new_uow(), trainer, model_id)
     drain(new_uow)
-    done = compilations.get_compilation(new_uow(), trainer, first.id)
+    done = compilation.get_compilation(new_uow(), trainer, first.id)
     assert done.status == CompilationStatus.SUCCEEDED, done.error
     assert done.provider_model and done.provider_model.startswith("ft:gpt-4o-mini-2024-07-18")
     assert done.trained_tokens and done.actual_cost is not None
@@ -64,14 +64,14 @@ def _jobs_of(server: FakeOpenAI, compilation_id: int) -> list[dict[str, object]]
 
 def _compile(
     new_uow: Uows, trainer: Actor, model_id: int, settings: EngineSettings = FAST
-) -> compilations.CompilationView:
-    requested = compilations.request_compilation(new_uow(), trainer, model_id)
+) -> compilation.CompilationView:
+    requested = compilation.request_compilation(new_uow(), trainer, model_id)
     drain(new_uow, settings)
-    return compilations.get_compilation(new_uow(), trainer, requested.id)
+    return compilation.get_compilation(new_uow(), trainer, requested.id)
 
 
 def _active(new_uow: Uows, trainer: Actor, model_id: int) -> int | None:
-    return ai_models.get_model(new_uow(), trainer, model_id).active_version_number
+    return catalog.get_model(new_uow(), trainer, model_id).active_version_number
 
 
 def test_the_first_version_records_the_job(
@@ -81,11 +81,11 @@ def test_the_first_version_records_the_job(
     assert done.status == CompilationStatus.SUCCEEDED and done.version_number == 2
     job = _jobs_of(server, done.id)
     assert len(job) == 1 and ":northwind-support:" in str(job[0]["fine_tuned_model"])
-    events = compilations.compilation_events(new_uow(), trainer, done.id)
+    events = compilation.compilation_events(new_uow(), trainer, done.id)
     assert any(e.event_type == "metrics" and e.data for e in events)
     assert any(e.message.startswith("Step ") for e in events)
     assert "checkpoints; last:" in done.build_log
-    listed = versions.list_versions(new_uow(), trainer, model)
+    listed = compilation.list_versions(new_uow(), trainer, model)
     assert listed[0].provider_model_id == done.provider_model
 
 
@@ -154,12 +154,12 @@ def test_an_unknown_base_model_and_a_missing_key_fail_clearly(
     server: FakeOpenAI,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    detail = ai_models.get_model(new_uow(), admin, model)
-    ai_models.update_model(new_uow(), admin, model, detail.as_input(base_model="gpt-9-nano"))
+    detail = catalog.get_model(new_uow(), admin, model)
+    catalog.update_model(new_uow(), admin, model, detail.as_input(base_model="gpt-9-nano"))
     done = _compile(new_uow, trainer, model)
     assert done.status == CompilationStatus.FAILED
     assert "does not know the model" in (done.error or "")
-    ai_models.update_model(new_uow(), admin, model, detail.as_input(base_model=None))
+    catalog.update_model(new_uow(), admin, model, detail.as_input(base_model=None))
     monkeypatch.delenv(OPENAI_KEY_ENV)
     done = _compile(new_uow, trainer, model)
     assert done.status == CompilationStatus.FAILED
@@ -194,13 +194,13 @@ def test_cancel_during_training_cancels_the_job_at_the_provider(
     new_uow: Uows, trainer: Actor, model: int, server: FakeOpenAI
 ) -> None:
     server.auto_advance = False
-    requested = compilations.request_compilation(new_uow(), trainer, model)
+    requested = compilation.request_compilation(new_uow(), trainer, model)
     drain(new_uow, timeout=0.3)
-    running = compilations.get_compilation(new_uow(), trainer, requested.id)
+    running = compilation.get_compilation(new_uow(), trainer, requested.id)
     assert running.status == CompilationStatus.TRAINING and running.provider_job_id
-    compilations.cancel_compilation(new_uow(), trainer, requested.id)
+    compilation.cancel_compilation(new_uow(), trainer, requested.id)
     drain(new_uow, timeout=0.3)
-    done = compilations.get_compilation(new_uow(), trainer, requested.id)
+    done = compilation.get_compilation(new_uow(), trainer, requested.id)
     assert done.status == CompilationStatus.CANCELLED
     assert server.jobs[running.provider_job_id]["status"] == "cancelled"
     assert _active(new_uow, trainer, model) == 1
@@ -214,16 +214,16 @@ def test_the_monthly_budget_refuses_unless_an_admin_overrides(
     )
     model_id = make_model(new_uow, admin, "Costly Model", connection_id=conn, n_epochs=1)
     add_qas(new_uow, model_id)
-    preflight = compilations.preflight(new_uow(), trainer, model_id)
+    preflight = compilation.preflight(new_uow(), trainer, model_id)
     assert preflight.budget.would_exceed and "budget" in preflight.outcome
     assert preflight.estimate.billed_tokens == preflight.total_tokens
     from core.errors import BudgetExceeded
 
     with pytest.raises(BudgetExceeded, match="would pass the monthly budget"):
-        compilations.request_compilation(new_uow(), trainer, model_id)
-    assert compilations.latest_compilation(new_uow(), trainer, model_id) is None
-    overridden = compilations.request_compilation(new_uow(), admin, model_id, override_budget=True)
+        compilation.request_compilation(new_uow(), trainer, model_id)
+    assert compilation.latest_compilation(new_uow(), trainer, model_id) is None
+    overridden = compilation.request_compilation(new_uow(), admin, model_id, override_budget=True)
     drain(new_uow)
-    done = compilations.get_compilation(new_uow(), admin, overridden.id)
+    done = compilation.get_compilation(new_uow(), admin, overridden.id)
     assert done.status == CompilationStatus.SUCCEEDED and done.budget_override
     assert len(TOPICS) == done.example_count

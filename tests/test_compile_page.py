@@ -12,8 +12,8 @@ from core import db
 from core.domain import ProviderType, QAType, Role
 from core.permissions import Actor
 from core.providers.local import LOCAL_BASE_MODEL
-from core.services import ai_models, connections
-from core.services.ai_models import ModelInput
+from core.services import catalog
+from core.services.catalog import ModelInput
 from core.uow import UnitOfWork
 from tests.compile_helpers import TOPICS, add_qas, drain
 from tests.conftest import make_user
@@ -31,14 +31,14 @@ def company(
     factory = db.session_factory(db.make_engine(sqlite_url))
     uow = UnitOfWork(factory)
     people = {role.value: make_user(uow, f"{role.value}@corp.example", role) for role in Role}
-    local = connections.create_connection(
+    local = catalog.create_connection(
         uow,
         people["admin"],
-        connections.ConnectionInput(
+        catalog.ConnectionInput(
             name="Local", provider_type=ProviderType.LOCAL, default_base_model=LOCAL_BASE_MODEL
         ),
     )
-    model = ai_models.create_model(
+    model = catalog.create_model(
         uow,
         people["admin"],
         ModelInput(name="Support", connection_id=local.id, system_message="Be brief."),

@@ -8,8 +8,8 @@ from sqlalchemy import text
 from core.domain import ProviderType
 from core.errors import Conflict, PermissionDenied, ProviderAuthError, ValidationFailed
 from core.permissions import Actor
-from core.services import connections
-from core.services.connections import ConnectionInput
+from core.services import catalog
+from core.services.catalog import ConnectionInput
 from core.uow import UnitOfWork
 
 Uows = Callable[[], UnitOfWork]
@@ -20,7 +20,7 @@ def test_the_key_itself_is_never_stored(
     new_uow: Uows, admin: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ARBITER_TEST_KEY", PLANTED_KEY)
-    conn = connections.create_connection(
+    conn = catalog.create_connection(
         new_uow(),
         admin,
         ConnectionInput(
@@ -35,12 +35,12 @@ def test_the_key_itself_is_never_stored(
             dump = " ".join(str(row) for row in uow.session.execute(text(f"SELECT * FROM {table}")))
             assert PLANTED_KEY not in dump
     monkeypatch.delenv("ARBITER_TEST_KEY")
-    assert not connections.get_connection(new_uow(), admin, conn.id).key_present
+    assert not catalog.get_connection(new_uow(), admin, conn.id).key_present
 
 
 def test_a_pasted_key_is_refused_with_a_clear_message(new_uow: Uows, admin: Actor) -> None:
     with pytest.raises(ValidationFailed) as exc:
-        connections.create_connection(
+        catalog.create_connection(
             new_uow(),
             admin,
             ConnectionInput(
@@ -52,15 +52,15 @@ def test_a_pasted_key_is_refused_with_a_clear_message(new_uow: Uows, admin: Acto
 
 
 def test_validation_and_uniqueness(new_uow: Uows, admin: Actor) -> None:
-    connections.create_connection(
+    catalog.create_connection(
         new_uow(), admin, ConnectionInput(name="Local", provider_type=ProviderType.LOCAL)
     )
     with pytest.raises(Conflict):
-        connections.create_connection(
+        catalog.create_connection(
             new_uow(), admin, ConnectionInput(name="local", provider_type=ProviderType.LOCAL)
         )
     with pytest.raises(ValidationFailed) as exc:
-        connections.create_connection(
+        catalog.create_connection(
             new_uow(),
             admin,
             ConnectionInput(
@@ -74,10 +74,10 @@ def test_validation_and_uniqueness(new_uow: Uows, admin: Actor) -> None:
 
 
 def test_local_connection_lists_its_models(new_uow: Uows, admin: Actor, manager: Actor) -> None:
-    conn = connections.create_connection(
+    conn = catalog.create_connection(
         new_uow(), admin, ConnectionInput(name="Local", provider_type=ProviderType.LOCAL)
     )
-    models = connections.test_connection(new_uow(), manager, conn.id)
+    models = catalog.test_connection(new_uow(), manager, conn.id)
     assert [m.id for m in models] == ["local-retrieval-1"]
 
 
@@ -85,7 +85,7 @@ def test_openai_connection_without_key_says_which_variable(
     new_uow: Uows, admin: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
-    conn = connections.create_connection(
+    conn = catalog.create_connection(
         new_uow(),
         admin,
         ConnectionInput(
@@ -93,17 +93,17 @@ def test_openai_connection_without_key_says_which_variable(
         ),
     )
     with pytest.raises(ProviderAuthError, match="NO_SUCH_KEY_VAR"):
-        connections.test_connection(new_uow(), admin, conn.id)
+        catalog.test_connection(new_uow(), admin, conn.id)
 
 
 def test_only_admins_change_connections(new_uow: Uows, trainer: Actor, manager: Actor) -> None:
     for actor in (trainer, manager):
         with pytest.raises(PermissionDenied):
-            connections.create_connection(
+            catalog.create_connection(
                 new_uow(), actor, ConnectionInput(name="X", provider_type=ProviderType.LOCAL)
             )
     with pytest.raises(PermissionDenied):
-        connections.test_connection(new_uow(), trainer, 1)
+        catalog.test_connection(new_uow(), trainer, 1)
 
 
 def test_openai_connection_lists_models_through_the_sdk(
@@ -113,7 +113,7 @@ def test_openai_connection_lists_models_through_the_sdk(
 
     with FakeOpenAI(api_key="sk-conn-test") as server:
         monkeypatch.setenv("CONN_TEST_KEY", "sk-conn-test")
-        conn = connections.create_connection(
+        conn = catalog.create_connection(
             new_uow(),
             admin,
             ConnectionInput(
@@ -123,7 +123,7 @@ def test_openai_connection_lists_models_through_the_sdk(
                 api_key_env="CONN_TEST_KEY",
             ),
         )
-        models = {m.id: m for m in connections.test_connection(new_uow(), admin, conn.id)}
+        models = {m.id: m for m in catalog.test_connection(new_uow(), admin, conn.id)}
         assert "gpt-4o-mini-2024-07-18" in models
         assert models["gpt-4o-mini-2024-07-18"].fine_tunable
         assert models["gpt-4o-mini-2024-07-18"].shutdown_date is not None
@@ -131,10 +131,10 @@ def test_openai_connection_lists_models_through_the_sdk(
 
         monkeypatch.setenv("CONN_TEST_KEY", "sk-wrong")
         with pytest.raises(ProviderAuthError, match="CONN_TEST_KEY"):
-            connections.test_connection(new_uow(), admin, conn.id)
+            catalog.test_connection(new_uow(), admin, conn.id)
         monkeypatch.setenv("CONN_TEST_KEY", "sk-conn-test")
         server.add_fault("GET", "/v1/models", Fault.server_error(503))
         from core.errors import ProviderUnavailable
 
         with pytest.raises(ProviderUnavailable, match="server error"):
-            connections.test_connection(new_uow(), admin, conn.id)
+            catalog.test_connection(new_uow(), admin, conn.id)

@@ -20,10 +20,9 @@ from core.domain import (
 from core.errors import AlreadyExists, EditConflict, ValidationFailed
 from core.models import AuditEntry
 from core.permissions import Actor
-from core.services import ai_models, connections, conversations
-from core.services.ai_models import ModelInput
-from core.services.connections import ConnectionInput
-from core.services.conversations import ConversationFilter
+from core.services import catalog, curation
+from core.services.catalog import ConnectionInput, ModelInput
+from core.services.curation import ConversationFilter
 from core.training import conversations as rules
 from core.training.conversations import MessageDraft
 from core.uow import UnitOfWork
@@ -39,10 +38,10 @@ def exchange(question: str, answer: str) -> list[MessageDraft]:
 
 @pytest.fixture
 def model_id(new_uow: Uows, admin: Actor) -> int:
-    conn = connections.create_connection(
+    conn = catalog.create_connection(
         new_uow(), admin, ConnectionInput(name="Local", provider_type=ProviderType.LOCAL)
     )
-    return ai_models.create_model(
+    return catalog.create_model(
         new_uow(),
         admin,
         ModelInput(name="Support", connection_id=conn.id, system_message="Answer briefly."),
@@ -87,7 +86,7 @@ def test_hash_and_tokens() -> None:
 
 
 def test_create_edit_and_audit(new_uow: Uows, trainer: Actor, model_id: int) -> None:
-    created = conversations.create_conversation(
+    created = curation.create_conversation(
         new_uow(), trainer, model_id, exchange("Return window?", "30 days.")
     )
     assert created.status == ConversationStatus.DRAFT and created.origin_label == "entered by hand"
@@ -99,7 +98,7 @@ def test_create_edit_and_audit(new_uow: Uows, trainer: Actor, model_id: int) -> 
         MessageDraft(U, "Are you sure?"),
         MessageDraft(A, "Sorry: **30 days** from delivery.", "Support", 1),
     ]
-    saved = conversations.save_conversation(
+    saved = curation.save_conversation(
         new_uow(),
         trainer,
         created.id,
@@ -117,7 +116,7 @@ def test_create_edit_and_audit(new_uow: Uows, trainer: Actor, model_id: int) -> 
     ]
     assert saved.problems == [] and saved.row_version > created.row_version
     # Reordered and shortened: the old positions go away.
-    shorter = conversations.save_conversation(
+    shorter = curation.save_conversation(
         new_uow(),
         trainer,
         created.id,
@@ -128,7 +127,7 @@ def test_create_edit_and_audit(new_uow: Uows, trainer: Actor, model_id: int) -> 
     )
     assert [m.content for m in shorter.messages] == [messages[1].content, messages[4].content]
     with pytest.raises(EditConflict):
-        conversations.save_conversation(
+        curation.save_conversation(
             new_uow(), trainer, created.id, messages, title="x", notes="", expected_version=1
         )
     with new_uow() as uow:
@@ -146,22 +145,22 @@ def test_create_edit_and_audit(new_uow: Uows, trainer: Actor, model_id: int) -> 
 
 def test_empty_messages_are_never_stored(new_uow: Uows, trainer: Actor, model_id: int) -> None:
     with pytest.raises(ValidationFailed) as exc:
-        conversations.create_conversation(
+        curation.create_conversation(
             new_uow(), trainer, model_id, [MessageDraft(U, "Q?"), MessageDraft(A, "  ")]
         )
     assert [str(p) for p in exc.value.problems] == ["message 2: is empty"]
-    assert conversations.list_conversations(new_uow(), trainer, model_id).total == 0
+    assert curation.list_conversations(new_uow(), trainer, model_id).total == 0
 
 
 def test_ready_needs_a_trainable_conversation(new_uow: Uows, trainer: Actor, model_id: int) -> None:
-    draft = conversations.create_conversation(
+    draft = curation.create_conversation(
         new_uow(), trainer, model_id, [MessageDraft(U, "Only a question")]
     )
     assert draft.problems
     with pytest.raises(ValidationFailed) as exc:
-        conversations.set_status(new_uow(), trainer, draft.id, ConversationStatus.READY)
+        curation.set_status(new_uow(), trainer, draft.id, ConversationStatus.READY)
     assert "end with an answer" in str(exc.value)
-    fixed = conversations.save_conversation(
+    fixed = curation.save_conversation(
         new_uow(),
         trainer,
         draft.id,
@@ -170,12 +169,12 @@ def test_ready_needs_a_trainable_conversation(new_uow: Uows, trainer: Actor, mod
         notes="",
         expected_version=draft.row_version,
     )
-    ready = conversations.set_status(
+    ready = curation.set_status(
         new_uow(), trainer, draft.id, ConversationStatus.READY, fixed.row_version
     )
     assert ready.status == ConversationStatus.READY
     with pytest.raises(ValidationFailed):
-        conversations.save_conversation(
+        curation.save_conversation(
             new_uow(),
             trainer,
             draft.id,
@@ -185,7 +184,7 @@ def test_ready_needs_a_trainable_conversation(new_uow: Uows, trainer: Actor, mod
             expected_version=ready.row_version,
         )
     with pytest.raises(AlreadyExists) as dup:
-        conversations.create_conversation(
+        curation.create_conversation(
             new_uow(), trainer, model_id, exchange("Only a question", "And an answer.")
         )
     assert dup.value.existing_id == draft.id
@@ -193,26 +192,24 @@ def test_ready_needs_a_trainable_conversation(new_uow: Uows, trainer: Actor, mod
 
 def test_bulk_status_is_all_or_nothing(new_uow: Uows, trainer: Actor, model_id: int) -> None:
     good = [
-        conversations.create_conversation(new_uow(), trainer, model_id, exchange(f"Q{i}?", "A."))
+        curation.create_conversation(new_uow(), trainer, model_id, exchange(f"Q{i}?", "A."))
         for i in range(3)
     ]
-    bad = conversations.create_conversation(
-        new_uow(), trainer, model_id, [MessageDraft(U, "no answer")]
-    )
+    bad = curation.create_conversation(new_uow(), trainer, model_id, [MessageDraft(U, "no answer")])
     with pytest.raises(ValidationFailed) as exc:
-        conversations.set_status_bulk(
+        curation.set_status_bulk(
             new_uow(), trainer, [c.id for c in good] + [bad.id], ConversationStatus.READY
         )
     assert [p.where for p in exc.value.problems] == [f"conversation #{bad.id} “no answer”"]
     ready = ConversationFilter(statuses=[ConversationStatus.READY])
-    assert conversations.list_conversations(new_uow(), trainer, model_id, ready).total == 0
-    changed = conversations.set_status_bulk(
+    assert curation.list_conversations(new_uow(), trainer, model_id, ready).total == 0
+    changed = curation.set_status_bulk(
         new_uow(), trainer, [c.id for c in good], ConversationStatus.READY
     )
     assert changed == 3
-    assert conversations.list_conversations(new_uow(), trainer, model_id, ready).total == 3
+    assert curation.list_conversations(new_uow(), trainer, model_id, ready).total == 3
     assert (
-        conversations.set_status_bulk(
+        curation.set_status_bulk(
             new_uow(), trainer, [c.id for c in good] + [bad.id], ConversationStatus.EXCLUDED
         )
         == 4
@@ -223,10 +220,10 @@ def test_filters_search_and_paging(
     new_uow: Uows, trainer: Actor, model_id: int, admin: Actor
 ) -> None:
     other = make_user(new_uow(), "jonas@test.example", Role.TRAINER)
-    conversations.create_conversation(
+    curation.create_conversation(
         new_uow(), trainer, model_id, exchange("Incoterms for Norway?", "DAP, duties by buyer.")
     )
-    conversations.create_conversation(
+    curation.create_conversation(
         new_uow(),
         other,
         model_id,
@@ -236,10 +233,10 @@ def test_filters_search_and_paging(
         origin_ref={"file": "desk.jsonl", "line": 7},
     )
     for i in range(5):
-        conversations.create_conversation(new_uow(), trainer, model_id, exchange(f"Q{i}", "A"))
+        curation.create_conversation(new_uow(), trainer, model_id, exchange(f"Q{i}", "A"))
 
     def find(**kwargs: object) -> list[str]:
-        page = conversations.list_conversations(
+        page = curation.list_conversations(
             new_uow(),
             admin,
             model_id,
@@ -256,22 +253,22 @@ def test_filters_search_and_paging(
     assert find(changed_by_id=other.user_id) == ["Warranty on relays?"]
     assert len(find(changed_since=utcnow() - timedelta(minutes=5))) == 7
     assert find(changed_since=utcnow() + timedelta(minutes=5)) == []
-    page = conversations.list_conversations(new_uow(), admin, model_id, offset=5, limit=5)
+    page = curation.list_conversations(new_uow(), admin, model_id, offset=5, limit=5)
     assert page.total == 7 and len(page.rows) == 2
     imported = next(
         r
-        for r in conversations.list_conversations(new_uow(), admin, model_id).rows
+        for r in curation.list_conversations(new_uow(), admin, model_id).rows
         if r.origin == ConversationOrigin.IMPORT
     )
     assert imported.origin_label == "file desk.jsonl, line 7" and imported.message_count == 2
-    editors = conversations.conversation_editors(new_uow(), admin, model_id)
+    editors = curation.conversation_editors(new_uow(), admin, model_id)
     assert sorted(e.name for e in editors) == ["Jonas", "Trainer"]
 
 
 def test_delete_is_audited(new_uow: Uows, trainer: Actor, model_id: int) -> None:
-    created = conversations.create_conversation(new_uow(), trainer, model_id, exchange("Q", "A"))
-    conversations.delete_conversation(new_uow(), trainer, created.id)
-    assert conversations.list_conversations(new_uow(), trainer, model_id).total == 0
+    created = curation.create_conversation(new_uow(), trainer, model_id, exchange("Q", "A"))
+    curation.delete_conversation(new_uow(), trainer, created.id)
+    assert curation.list_conversations(new_uow(), trainer, model_id).total == 0
     with new_uow() as uow:
         entry = uow.session.scalar(select(AuditEntry).where(AuditEntry.action == "delete"))
         assert entry is not None and entry.before is not None

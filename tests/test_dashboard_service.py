@@ -14,7 +14,7 @@ from core.domain import Role
 from core.errors import PermissionDenied
 from core.models import AIModel, Compilation
 from core.permissions import Actor
-from core.services import dashboard
+from core.services import history
 from core.uow import UnitOfWork
 from tests.history_seed import SeededHistory, seed_history
 
@@ -47,7 +47,7 @@ def _manager(seeded: SeededHistory) -> Actor:
 def test_compilations_per_week_by_status(
     new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
 ) -> None:
-    frame = dashboard.compilations_per_week(new_uow(), _manager(seeded))
+    frame = history.compilations_per_week(new_uow(), _manager(seeded))
     expected = Counter((_monday(seeded.now - ago), status) for ago, status, _ in SEEDED)
     got = {(r.week, r.status): r.compilations for r in frame.itertuples()}
     assert got == dict(expected)
@@ -57,7 +57,7 @@ def test_compilations_per_week_by_status(
 def test_weekly_success_rate_and_median_duration(
     new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
 ) -> None:
-    frame = dashboard.weekly_outcomes(new_uow(), _manager(seeded))
+    frame = history.weekly_outcomes(new_uow(), _manager(seeded))
     by_week = {r["week"]: r for r in frame.to_dict("records")}
     decided = [(seeded.now - ago, s, d) for ago, s, d in SEEDED if s in ("succeeded", "failed")]
     for week in {_monday(t) for t, _, _ in decided}:
@@ -73,7 +73,7 @@ def test_weekly_success_rate_and_median_duration(
 
 
 def test_summary_over_the_window(new_uow: Callable[[], UnitOfWork], seeded: SeededHistory) -> None:
-    result = dashboard.summary(new_uow(), _manager(seeded))
+    result = history.dashboard_summary(new_uow(), _manager(seeded))
     assert result.total == 7
     assert result.by_status == {
         "succeeded": 3,
@@ -90,7 +90,7 @@ def test_summary_over_the_window(new_uow: Callable[[], UnitOfWork], seeded: Seed
 def test_cost_per_month_against_the_budget(
     new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
 ) -> None:
-    frame = dashboard.cost_per_month(new_uow(), _manager(seeded))
+    frame = history.cost_per_month(new_uow(), _manager(seeded))
     # Every month in which the connection compiled has a row, also one whose compilations
     # cost nothing (failed, cancelled, skipped): near a month's start the seeded history
     # spans two months. v1: actual 0.018; v2: no actual cost, 12,600 trained tokens at
@@ -104,9 +104,7 @@ def test_cost_per_month_against_the_budget(
     expected[(v1_month, "OpenAI")] += 0.018
     expected[(v2_month, "OpenAI")] += 0.0378
     openai = frame[frame["connection"] == "OpenAI"]
-    assert {(r.month, r.connection): r.cost for r in openai.itertuples()} == pytest.approx(
-        expected
-    )
+    assert {(r.month, r.connection): r.cost for r in openai.itertuples()} == pytest.approx(expected)
     assert set(openai["budget"]) == {10.0}
     assert (openai["share_of_budget"] == openai["cost"] / 10.0).all()
     local = frame[frame["connection"] == "Local (offline)"]
@@ -132,13 +130,13 @@ def test_costs_are_for_roles_that_see_connections(
 ) -> None:
     trainer = Actor(seeded.trainer_id, "trainer@history.example", Role.TRAINER)
     with pytest.raises(PermissionDenied):
-        dashboard.cost_per_month(new_uow(), trainer)
+        history.cost_per_month(new_uow(), trainer)
 
 
 def test_training_data_growth_per_model(
     new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
 ) -> None:
-    frame = dashboard.training_data_growth(new_uow(), _manager(seeded))
+    frame = history.training_data_growth(new_uow(), _manager(seeded))
     last_week = frame["week"].max()
     assert last_week == _monday(seeded.now)
     final = frame[frame["week"] == last_week].set_index(["series", "model"])["count"]
@@ -150,14 +148,14 @@ def test_training_data_growth_per_model(
     company = frame[(frame["series"] == "Training Q&As") & (frame["model"] == "Company")]
     assert company["count"].is_monotonic_increasing
     assert company["count"].iloc[0] == 0
-    assert len(company) == dashboard.DEFAULT_WEEKS
+    assert len(company) == history.DEFAULT_WEEKS
 
 
 def test_training_data_before_the_window_counts_towards_its_first_week(
     new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
 ) -> None:
-    full = dashboard.training_data_growth(new_uow(), _manager(seeded))
-    short = dashboard.training_data_growth(new_uow(), _manager(seeded), weeks=3)
+    full = history.training_data_growth(new_uow(), _manager(seeded))
+    short = history.training_data_growth(new_uow(), _manager(seeded), weeks=3)
     assert len(short[short["model"] == "Company"]) == 3
     key = ["series", "model", "week"]
     merged = short.merge(full, on=key, suffixes=("_short", "_full"))
@@ -170,7 +168,7 @@ def test_training_data_before_the_window_counts_towards_its_first_week(
 def test_validation_score_per_model_over_versions(
     new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
 ) -> None:
-    frame = dashboard.validation_scores(new_uow(), _manager(seeded))
+    frame = history.validation_scores(new_uow(), _manager(seeded))
     assert frame[["model", "version", "score", "active"]].values.tolist() == [
         ["Company", 1, 0.7, False],
         ["Company", 2, 0.85, True],
@@ -181,13 +179,13 @@ def test_an_empty_database_gives_empty_frames_with_columns(
     new_uow: Callable[[], UnitOfWork], manager: Actor
 ) -> None:
     for fn in (
-        dashboard.compilations_per_week,
-        dashboard.weekly_outcomes,
-        dashboard.cost_per_month,
-        dashboard.training_data_growth,
-        dashboard.validation_scores,
+        history.compilations_per_week,
+        history.weekly_outcomes,
+        history.cost_per_month,
+        history.training_data_growth,
+        history.validation_scores,
     ):
         frame = fn(new_uow(), manager)
         assert frame.empty and len(frame.columns) >= 3, fn.__name__
-    empty = dashboard.summary(new_uow(), manager)
+    empty = history.dashboard_summary(new_uow(), manager)
     assert (empty.total, empty.success_rate, empty.median_duration_seconds) == (0, None, None)

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from core import demo, demo_content
+from core import demo
+from core.demo import content
 from core.domain import ConversationStatus, ModelKind, QAType
 from core.models import QA, AIModel, Chat, ChatMember, TrainingConversation
 from core.training.pii import find_personal_data
@@ -15,7 +16,7 @@ from core.uow import UnitOfWork
 
 
 def test_demo_content_shape() -> None:
-    arbiters = [m for m in demo_content.MODELS if m.kind == "arbiter"]
+    arbiters = [m for m in content.load().models if m.kind == "arbiter"]
     master, *departments = arbiters
     assert master.parent is None and master.aggregate_children_training
     assert len(departments) >= 2 and all(

@@ -21,8 +21,8 @@ from core.errors import PermissionDenied, ValidationFailed
 from core.models import AIModel, AuditEntry, ProviderConnection
 from core.permissions import Actor
 from core.providers.base import BaseModel
-from core.services import compilations, deprecation
-from core.services.deprecation import BaseModelInput
+from core.services import catalog, compilation
+from core.services.catalog import BaseModelInput, base_models
 from core.uow import UnitOfWork
 from tests.history_seed import SeededHistory, seed_history
 from tests.openai_server import FakeOpenAI
@@ -47,30 +47,30 @@ def _manager(seeded: SeededHistory) -> Actor:
 def test_base_models_in_use_without_known_dates(
     new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
 ) -> None:
-    rows = deprecation.base_models_in_use(new_uow(), _manager(seeded), today=TODAY)
+    rows = catalog.base_models_in_use(new_uow(), _manager(seeded), today=TODAY)
     assert [(r.base_model, r.models, r.connections, r.flagged) for r in rows] == [
         ("gpt-4o-mini-2024-07-18", ["Company", "Sales"], ["OpenAI"], False),
         ("local-retrieval-1", ["Offline helper"], ["Local (offline)"], False),
     ]
-    assert deprecation.models_at_risk(new_uow(), _manager(seeded), today=TODAY) == {}
-    assert deprecation.uses_openai(new_uow(), _manager(seeded))
+    assert catalog.models_at_risk(new_uow(), _manager(seeded), today=TODAY) == {}
+    assert catalog.uses_openai(new_uow(), _manager(seeded))
 
 
 def test_an_admin_date_within_90_days_flags_every_model_on_that_base(
     new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
 ) -> None:
-    saved = deprecation.save_base_model(
+    saved = catalog.save_base_model(
         new_uow(),
         _admin(seeded),
         BaseModelInput(ProviderType.OPENAI, MINI, TODAY + timedelta(days=90), "from the blog"),
     )
     assert saved.source == "admin"
-    risk = deprecation.models_at_risk(new_uow(), _manager(seeded), today=TODAY)
+    risk = catalog.models_at_risk(new_uow(), _manager(seeded), today=TODAY)
     assert set(risk) == {seeded.parent_id, seeded.child_id}
     assert risk[seeded.child_id].days_left == 90
     assert "retires on 2027-02-23 (in 90 days)" in risk[seeded.child_id].text
     # One day further out is not flagged yet.
-    later = deprecation.models_at_risk(new_uow(), _manager(seeded), today=TODAY - timedelta(days=1))
+    later = catalog.models_at_risk(new_uow(), _manager(seeded), today=TODAY - timedelta(days=1))
     assert later == {}
     with new_uow() as uow:
         audit = uow.session.scalars(
@@ -84,12 +84,12 @@ def test_an_admin_date_within_90_days_flags_every_model_on_that_base(
 def test_a_retired_base_model_is_flagged_as_retired(
     new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
 ) -> None:
-    deprecation.save_base_model(
+    catalog.save_base_model(
         new_uow(),
         _admin(seeded),
         BaseModelInput(ProviderType.OPENAI, MINI, TODAY - timedelta(days=2)),
     )
-    risk = deprecation.models_at_risk(new_uow(), _manager(seeded), today=TODAY)
+    risk = catalog.models_at_risk(new_uow(), _manager(seeded), today=TODAY)
     assert risk[seeded.parent_id].days_left == -2
     assert "was retired on 2026-11-23" in risk[seeded.parent_id].text
 
@@ -98,15 +98,15 @@ def test_only_admins_edit_the_table_and_bad_input_names_the_field(
     new_uow: Callable[[], UnitOfWork], seeded: SeededHistory
 ) -> None:
     with pytest.raises(PermissionDenied):
-        deprecation.save_base_model(
+        catalog.save_base_model(
             new_uow(), _manager(seeded), BaseModelInput(ProviderType.OPENAI, MINI)
         )
     with pytest.raises(ValidationFailed) as caught:
-        deprecation.save_base_model(
+        catalog.save_base_model(
             new_uow(), _admin(seeded), BaseModelInput(ProviderType.OPENAI, "  ", context_tokens=0)
         )
     assert [p.where for p in caught.value.problems] == ["name", "context tokens"]
-    assert deprecation.list_base_models(new_uow(), _admin(seeded)) == []
+    assert catalog.list_base_models(new_uow(), _admin(seeded)) == []
 
 
 @pytest.fixture
@@ -120,10 +120,10 @@ def test_the_providers_date_wins_over_the_typed_one(
     new_uow: Callable[[], UnitOfWork], seeded: SeededHistory, fake_openai: FakeOpenAI
 ) -> None:
     admin = _admin(seeded)
-    deprecation.save_base_model(
+    catalog.save_base_model(
         new_uow(), admin, BaseModelInput(ProviderType.OPENAI, MINI, date(2027, 6, 1))
     )
-    deprecation.save_base_model(
+    catalog.save_base_model(
         new_uow(),
         admin,
         BaseModelInput(ProviderType.OPENAI, "gpt-4.1-2025-04-14", date(2027, 9, 1), "typed"),
@@ -134,10 +134,10 @@ def test_the_providers_date_wins_over_the_typed_one(
         conn.base_url = fake_openai.base_url
         conn.api_key_env = "ARBITER_TEST_OPENAI_KEY"
         uow.commit()
-    report = deprecation.refresh_from_providers(new_uow(), admin)
+    report = catalog.refresh_from_providers(new_uow(), admin)
     assert report.problems == []
     assert report.dates_found == 1
-    rows = {r.name: r for r in deprecation.list_base_models(new_uow(), admin)}
+    rows = {r.name: r for r in catalog.list_base_models(new_uow(), admin)}
     assert (rows[MINI].shutdown_date, rows[MINI].source) == (date(2027, 1, 31), "provider")
     # The provider gives no date for this one: the admin's stays.
     assert (rows["gpt-4.1-2025-04-14"].shutdown_date, rows["gpt-4.1-2025-04-14"].source) == (
@@ -145,7 +145,7 @@ def test_the_providers_date_wins_over_the_typed_one(
         "admin",
     )
     assert fake_openai.requests.count(("GET", "/v1/models")) == 1
-    in_use = deprecation.base_models_in_use(new_uow(), admin, today=TODAY)
+    in_use = catalog.base_models_in_use(new_uow(), admin, today=TODAY)
     assert (in_use[0].base_model, in_use[0].source, in_use[0].days_left) == (MINI, "provider", 67)
     assert in_use[0].flagged
 
@@ -154,10 +154,10 @@ def test_a_provider_that_cannot_answer_is_reported_not_raised(
     new_uow: Callable[[], UnitOfWork], seeded: SeededHistory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    report = deprecation.refresh_from_providers(new_uow(), _admin(seeded))
+    report = catalog.refresh_from_providers(new_uow(), _admin(seeded))
     assert len(report.problems) == 1 and report.problems[0].startswith("OpenAI: No OpenAI API key")
     # The local provider answered: its base model is known now (without a shutdown date).
-    names = [r.name for r in deprecation.list_base_models(new_uow(), _admin(seeded))]
+    names = [r.name for r in catalog.list_base_models(new_uow(), _admin(seeded))]
     assert names == ["local-retrieval-1"]
 
 
@@ -176,7 +176,7 @@ def test_every_arbiters_training_set_exports_as_jsonl_in_one_zip(
         uow.session.add(AIModel(name="Reception desk", kind=ModelKind.ASSISTANT))
         uow.commit()
     manager = _manager(seeded)
-    exported = deprecation.export_training_sets(new_uow(), manager)
+    exported = catalog.export_training_sets(new_uow(), manager)
     assert [s.model_name for s in exported.sets] == ["Company", "Offline helper", "Sales"]
     with zipfile.ZipFile(io.BytesIO(exported.as_zip())) as archive:
         files = {name: archive.read(name) for name in archive.namelist()}
@@ -192,7 +192,7 @@ def test_every_arbiters_training_set_exports_as_jsonl_in_one_zip(
     for model_id, name in ((seeded.parent_id, "Company"), (seeded.child_id, "Sales")):
         content = files[by_model[name]["file"]]
         # The same set a compilation of that model would train on, hierarchy included.
-        assert content == compilations.export_training_set(new_uow(), manager, model_id)
+        assert content == compilation.export_training_set(new_uow(), manager, model_id)
         assert len(_examples(content)) == by_model[name]["examples"]
     company = _examples(files[by_model["Company"]["file"]])
     assert [
@@ -207,7 +207,7 @@ def test_every_arbiters_training_set_exports_as_jsonl_in_one_zip(
 
 def test_the_export_needs_a_signed_in_user(new_uow: Callable[[], UnitOfWork]) -> None:
     with pytest.raises(PermissionDenied):
-        deprecation.export_training_sets(new_uow(), None)  # type: ignore[arg-type]
+        catalog.export_training_sets(new_uow(), None)  # type: ignore[arg-type]
 
 
 def test_the_command_line_writes_one_file_per_model_and_the_manifest(
@@ -245,14 +245,14 @@ def test_workers_refreshing_at_once_store_each_base_model_once(
         def list_base_models(self) -> list[BaseModel]:
             return _SlowList([BaseModel(id=MINI, shutdown_date=date(2027, 1, 31))])
 
-    monkeypatch.setattr(deprecation, "provider_for", lambda settings: Provider())
+    monkeypatch.setattr(base_models, "provider_for", lambda settings: Provider())
     monkeypatch.setenv("OPENAI_API_KEY", "sk-present")
-    reports: list[deprecation.RefreshReport] = []
+    reports: list[catalog.RefreshReport] = []
     errors: list[BaseException] = []
 
     def refresh() -> None:
         try:
-            reports.append(deprecation.refresh_from_providers(new_uow(), _admin(seeded)))
+            reports.append(catalog.refresh_from_providers(new_uow(), _admin(seeded)))
         except BaseException as exc:
             errors.append(exc)
 
@@ -263,7 +263,7 @@ def test_workers_refreshing_at_once_store_each_base_model_once(
         thread.join()
     assert errors == []
     assert [r.problems for r in reports] == [[]] * 4
-    rows = deprecation.list_base_models(new_uow(), _admin(seeded))
+    rows = catalog.list_base_models(new_uow(), _admin(seeded))
     # Once per provider type: both seeded connections (local and OpenAI) list it here.
     assert sorted((r.provider_type.value, r.name, r.shutdown_date) for r in rows) == [
         ("local", MINI, date(2027, 1, 31)),

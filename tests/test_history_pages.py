@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from core import db
 from core.domain import CompilationStatus, ProviderType, utcnow
-from core.services._common import notify
+from core.services import catalog
+from core.services.accounts.notifications import notify
 from core.uow import UnitOfWork
 from tests.history_seed import SeededHistory, seed_history
 from tests.test_pages import app_for
@@ -347,7 +348,6 @@ def test_budget_reached_reaches_the_managers_notifications(
     history_db: tuple[str, SeededHistory], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, seeded = history_db
-    from core.services import notifications
 
     with _session(url) as uow:
         from core.models import ProviderConnection
@@ -357,7 +357,7 @@ def test_budget_reached_reaches_the_managers_notifications(
         conn.monthly_budget = 0.01  # type: ignore[assignment]
         uow.commit()
     moment = seeded.now - timedelta(days=3, minutes=-31)
-    assert notifications.notify_budgets_reached(_session(url), now=moment) == 1
+    assert catalog.notify_budgets_reached(_session(url), now=moment) == 1
     at = _open(url, seeded.manager_id, "pages/notifications.py", monkeypatch)
     assert any(t.value.startswith("Budget reached: OpenAI has spent") for t in at.text)
     link = next(p for p in at.main.get("page_link") if p.proto.label == "Open")

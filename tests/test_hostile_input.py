@@ -32,7 +32,7 @@ from core.domain import IMPORT_MAX_BYTES
 from core.errors import ArbiterError, ValidationFailed
 from core.models import QA, Base, Transcript
 from core.permissions import Actor
-from core.services import qa_io, transcripts
+from core.services import curation, qas
 from core.services.qas import QAQuery
 from core.training.validator import validate_jsonl, validate_stream
 from core.uow import UnitOfWork
@@ -199,12 +199,12 @@ def _check_refusal(error: ArbiterError, outcome: Refused) -> None:
 # --- Q&A import (preview + commit), on SQLite and PostgreSQL -------------------------------
 
 
-def _import_qas(uow: Uows, actor: Actor, model: int, name: str) -> qa_io.ImportResult:
-    table = qa_io.read_upload(name, (HOSTILE / name).read_bytes())
-    mapping = qa_io.suggest_mapping(table.headers)
-    preview = qa_io.preview_import(uow(), actor, model, table, mapping)
-    result = qa_io.commit_import(uow(), actor, model, table, mapping)
-    assert result.created == preview.would_write(qa_io.OnDuplicate.SKIP)
+def _import_qas(uow: Uows, actor: Actor, model: int, name: str) -> qas.ImportResult:
+    table = qas.read_upload(name, (HOSTILE / name).read_bytes())
+    mapping = qas.suggest_mapping(table.headers)
+    preview = qas.preview_import(uow(), actor, model, table, mapping)
+    result = qas.commit_import(uow(), actor, model, table, mapping)
+    assert result.created == preview.would_write(qas.OnDuplicate.SKIP)
     return result
 
 
@@ -232,11 +232,11 @@ def test_qa_import(new_uow: Uows, trainer: Actor, name: str) -> None:
 
 def test_a_row_error_shows_in_the_preview_by_its_row(new_uow: Uows, trainer: Actor) -> None:
     model = make_model(new_uow(), "Hostile")
-    table = qa_io.read_upload("c.csv", (HOSTILE / "control-chars.csv").read_bytes())
-    preview = qa_io.preview_import(
-        new_uow(), trainer, model, table, qa_io.suggest_mapping(table.headers)
+    table = qas.read_upload("c.csv", (HOSTILE / "control-chars.csv").read_bytes())
+    preview = qas.preview_import(
+        new_uow(), trainer, model, table, qas.suggest_mapping(table.headers)
     )
-    assert [(p.where, p.status) for p in preview.problems] == [("row 2", qa_io.RowStatus.ERROR)]
+    assert [(p.where, p.status) for p in preview.problems] == [("row 2", qas.RowStatus.ERROR)]
     assert "U+0000" in preview.problems[0].errors[0]
 
 
@@ -248,12 +248,12 @@ def test_formulas_are_stored_as_typed_and_exported_neutralised(
         _import_qas(new_uow, trainer, model, name)
     query = QAQuery(model_id=model)
 
-    exported = qa_io.export_qas(new_uow(), trainer, query, "csv").data.decode("utf-8-sig")
+    exported = qas.export_qas(new_uow(), trainer, query, "csv").data.decode("utf-8-sig")
     cells = [c for row in csv.reader(io.StringIO(exported, newline="")) for c in row]
     assert f"'{HYPERLINK}" in cells and "'@cmd" in cells and "'-2+3" in cells
     assert not [c for c in cells if c.startswith(FORMULA_STARTS)]
 
-    data = qa_io.export_qas(new_uow(), trainer, query, "xlsx").data
+    data = qas.export_qas(new_uow(), trainer, query, "xlsx").data
     sheet = load_workbook(io.BytesIO(data)).worksheets[0]
     values = [c for row in sheet.iter_rows() for c in row if c.value]
     assert all(c.data_type == "s" for c in values)  # text, never a formula
@@ -272,11 +272,11 @@ def test_transcript_import(new_uow: Uows, trainer: Actor, name: str) -> None:
     content = (HOSTILE / name).read_bytes()
     if isinstance(outcome, Refused):
         with pytest.raises(ValidationFailed) as raised:
-            transcripts.import_transcripts(new_uow(), trainer, model, name, content)
+            curation.import_transcripts(new_uow(), trainer, model, name, content)
         _check_refusal(raised.value, outcome)
         assert _row_counts(new_uow()) == before
         return
-    result = transcripts.import_transcripts(new_uow(), trainer, model, name, content)
+    result = curation.import_transcripts(new_uow(), trainer, model, name, content)
     assert result.imported == len(outcome.rows)
     with new_uow() as uow:
         stored = uow.session.scalars(
@@ -493,6 +493,6 @@ def test_the_services_refuse_a_file_over_the_limit_before_parsing(
     model = make_model(new_uow(), "Big")
     content = b"question,answer\n" + b"x" * IMPORT_MAX_BYTES
     with pytest.raises(ValidationFailed, match="import at most 50 MB"):
-        qa_io.read_upload("big.csv", content)
+        qas.read_upload("big.csv", content)
     with pytest.raises(ValidationFailed, match="import at most 50 MB"):
-        transcripts.import_transcripts(new_uow(), trainer, model, "big.jsonl", content)
+        curation.import_transcripts(new_uow(), trainer, model, "big.jsonl", content)

@@ -10,8 +10,8 @@ from streamlit.testing.v1 import AppTest
 from core import db
 from core.domain import ProviderType, Role
 from core.permissions import Actor
-from core.services import ai_models, connections
-from core.services.ai_models import ModelInput
+from core.services import catalog
+from core.services.catalog import ModelInput
 from core.uow import UnitOfWork
 from tests.conftest import make_user
 from ui.context import USER_KEY
@@ -27,15 +27,15 @@ def company(sqlite_url: str) -> Company:
         "admin": make_user(uow, "admin@corp.example", Role.ADMIN),
         "trainer": make_user(uow, "trainer@corp.example", Role.TRAINER),
     }
-    local = connections.create_connection(
+    local = catalog.create_connection(
         uow,
         people["admin"],
-        connections.ConnectionInput(name="Local", provider_type=ProviderType.LOCAL),
+        catalog.ConnectionInput(name="Local", provider_type=ProviderType.LOCAL),
     )
-    master = ai_models.create_model(
+    master = catalog.create_model(
         uow, people["admin"], ModelInput(name="Master", connection_id=local.id)
     )
-    sales = ai_models.create_model(
+    sales = catalog.create_model(
         uow, people["admin"], ModelInput(name="Sales", parent_id=master.id)
     )
     return uow, people, {"master": master.id, "sales": sales.id, "local": local.id}
@@ -69,7 +69,7 @@ def test_admin_creates_a_child_model(
     next(b for b in at.button if b.label == "Create model").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert [h.value for h in at.header] == ["Support"]
-    created = ai_models.get_model_by_name(uow, people["admin"], "Support")
+    created = catalog.get_model_by_name(uow, people["admin"], "Support")
     assert created.parent_id == ids["master"] and created.inherit_parent_training
     assert created.system_message == "You help the support desk. Be brief."
 
@@ -80,12 +80,12 @@ def test_a_cycle_is_refused_with_a_clear_message(
     uow, people, ids = company
     at = open_models(sqlite_url, people["admin"], monkeypatch, model_id=ids["master"])
     assert [h.value for h in at.header] == ["Master"]
-    version = ai_models.get_model(uow, people["admin"], ids["master"]).row_version
+    version = catalog.get_model(uow, people["admin"], ids["master"]).row_version
     at.selectbox(key=f"m{ids['master']}v{version}_parent").select(ids["sales"])
     next(b for b in at.button if b.label == "Save settings").click().run()
     assert not at.exception
     assert any("would create a cycle" in e.value for e in at.error)
-    assert ai_models.get_model(uow, people["admin"], ids["master"]).parent_id is None
+    assert catalog.get_model(uow, people["admin"], ids["master"]).parent_id is None
 
 
 def test_system_message_counts_and_guidance(
@@ -93,7 +93,7 @@ def test_system_message_counts_and_guidance(
 ) -> None:
     uow, people, ids = company
     at = open_models(sqlite_url, people["admin"], monkeypatch, model_id=ids["master"])
-    version = ai_models.get_model(uow, people["admin"], ids["master"]).row_version
+    version = catalog.get_model(uow, people["admin"], ids["master"]).row_version
     at.text_area(key=f"m{ids['master']}v{version}_system").input(
         "One. Two. Three. Four. Five. Six. Seven. Eight."
     ).run()
@@ -120,7 +120,7 @@ def test_delete_asks_for_the_name_when_data_would_be_lost(
     at = open_models(sqlite_url, people["admin"], monkeypatch, model_id=ids["sales"])
     next(b for b in at.button if b.label == "Delete model").click().run()
     assert not at.exception
-    names = [m.name for m in ai_models.list_models(uow, people["admin"])]
+    names = [m.name for m in catalog.list_models(uow, people["admin"])]
     assert names == ["Master"]
 
 

@@ -8,8 +8,8 @@ from core.domain import ConversationStatus, ModelKind, ProviderType, QAType
 from core.errors import Conflict, EditConflict, PermissionDenied, ValidationFailed
 from core.models import QA, AuditEntry, TrainingConversation
 from core.permissions import Actor
-from core.services import ai_models, connections
-from core.services.ai_models import ModelInput
+from core.services import catalog
+from core.services.catalog import ModelInput
 from core.training.hierarchy import Relation
 from core.uow import UnitOfWork
 
@@ -18,15 +18,15 @@ Uows = Callable[[], UnitOfWork]
 
 @pytest.fixture
 def local_connection(new_uow: Uows, admin: Actor) -> int:
-    return connections.create_connection(
+    return catalog.create_connection(
         new_uow(),
         admin,
-        connections.ConnectionInput(name="Local", provider_type=ProviderType.LOCAL),
+        catalog.ConnectionInput(name="Local", provider_type=ProviderType.LOCAL),
     ).id
 
 
-def _model(new_uow: Uows, admin: Actor, name: str, **kw: object) -> ai_models.ModelDetail:
-    return ai_models.create_model(new_uow(), admin, ModelInput(name=name, **kw))  # type: ignore[arg-type]
+def _model(new_uow: Uows, admin: Actor, name: str, **kw: object) -> catalog.ModelDetail:
+    return catalog.create_model(new_uow(), admin, ModelInput(name=name, **kw))  # type: ignore[arg-type]
 
 
 def _add_data(
@@ -58,17 +58,17 @@ def test_hierarchy_and_facts(
     assert sales.effective_connection_id == local_connection and sales.connection_id is None
     _add_data(new_uow, master.id, training=3, validation=1, ready=1)
     _add_data(new_uow, sales.id, training=2, ready=2)
-    tree = ai_models.list_models(new_uow(), trainer)
+    tree = catalog.list_models(new_uow(), trainer)
     assert [(m.name, m.depth) for m in tree] == [("Master", 0), ("Sales", 1)]
     assert (tree[0].training_qas, tree[0].validation_qas, tree[0].ready_conversations) == (3, 1, 1)
     assert tree[1].connection_name == "Local"
 
-    preview = ai_models.training_set_preview(new_uow(), trainer, sales.id)
+    preview = catalog.training_set_preview(new_uow(), trainer, sales.id)
     assert [(s.model_name, s.relation, s.training_qas, s.ready_conversations) for s in preview] == [
         ("Sales", Relation.OWN, 2, 2),
         ("Master", Relation.INHERITED, 3, 1),
     ]
-    preview = ai_models.training_set_preview(new_uow(), trainer, master.id)
+    preview = catalog.training_set_preview(new_uow(), trainer, master.id)
     assert [(s.model_name, s.relation) for s in preview] == [
         ("Master", Relation.OWN),
         ("Sales", Relation.AGGREGATED),
@@ -82,10 +82,10 @@ def test_cycles_and_self_parenting_are_refused(
     b = _model(new_uow, admin, "B", parent_id=a.id)
     c = _model(new_uow, admin, "C", parent_id=b.id)
     with pytest.raises(ValidationFailed) as cycle:
-        ai_models.update_model(new_uow(), admin, a.id, a.as_input(parent_id=c.id))
+        catalog.update_model(new_uow(), admin, a.id, a.as_input(parent_id=c.id))
     assert "cycle" in str(cycle.value)
     with pytest.raises(ValidationFailed) as own:
-        ai_models.update_model(new_uow(), admin, a.id, a.as_input(parent_id=a.id))
+        catalog.update_model(new_uow(), admin, a.id, a.as_input(parent_id=a.id))
     assert "its own parent" in str(own.value)
 
 
@@ -108,12 +108,12 @@ def test_names_are_unique_and_validated(new_uow: Uows, admin: Actor, local_conne
 def test_only_one_default(new_uow: Uows, admin: Actor, local_connection: int) -> None:
     a = _model(new_uow, admin, "A", connection_id=local_connection, is_default=True)
     _model(new_uow, admin, "B", connection_id=local_connection, is_default=True)
-    assert not ai_models.get_model(new_uow(), admin, a.id).is_default
+    assert not catalog.get_model(new_uow(), admin, a.id).is_default
 
 
 def test_concurrent_edits_are_detected(new_uow: Uows, admin: Actor, local_connection: int) -> None:
     model = _model(new_uow, admin, "A", connection_id=local_connection)
-    ai_models.update_model(
+    catalog.update_model(
         new_uow(),
         admin,
         model.id,
@@ -121,29 +121,29 @@ def test_concurrent_edits_are_detected(new_uow: Uows, admin: Actor, local_connec
         expected_version=model.row_version,
     )
     with pytest.raises(EditConflict):
-        ai_models.update_model(
+        catalog.update_model(
             new_uow(),
             admin,
             model.id,
             model.as_input(notes="second"),
             expected_version=model.row_version,
         )
-    assert ai_models.get_model(new_uow(), admin, model.id).notes == "first"
+    assert catalog.get_model(new_uow(), admin, model.id).notes == "first"
 
 
 def test_delete_rules(new_uow: Uows, admin: Actor, local_connection: int) -> None:
     parent = _model(new_uow, admin, "Parent", connection_id=local_connection)
     child = _model(new_uow, admin, "Child", parent_id=parent.id)
     with pytest.raises(Conflict, match="child models"):
-        ai_models.delete_model(new_uow(), admin, parent.id)
+        catalog.delete_model(new_uow(), admin, parent.id)
     _add_data(new_uow, child.id, training=2, ready=1)
-    impact = ai_models.deletion_impact(new_uow(), admin, child.id)
+    impact = catalog.deletion_impact(new_uow(), admin, child.id)
     assert impact.losses == ["2 Q&As", "1 training conversations"]
     with pytest.raises(ValidationFailed, match="2 Q&As"):
-        ai_models.delete_model(new_uow(), admin, child.id)
-    ai_models.delete_model(new_uow(), admin, child.id, confirm_name="Child")
-    ai_models.delete_model(new_uow(), admin, parent.id)
-    assert ai_models.list_models(new_uow(), admin) == []
+        catalog.delete_model(new_uow(), admin, child.id)
+    catalog.delete_model(new_uow(), admin, child.id, confirm_name="Child")
+    catalog.delete_model(new_uow(), admin, parent.id)
+    assert catalog.list_models(new_uow(), admin) == []
 
 
 def test_roles(
@@ -151,11 +151,11 @@ def test_roles(
 ) -> None:
     model = _model(new_uow, admin, "A", connection_id=local_connection)
     for actor in (trainer, manager):
-        assert ai_models.get_model(new_uow(), actor, model.id).name == "A"
+        assert catalog.get_model(new_uow(), actor, model.id).name == "A"
         with pytest.raises(PermissionDenied):
-            ai_models.update_model(new_uow(), actor, model.id, model.as_input(notes="x"))
+            catalog.update_model(new_uow(), actor, model.id, model.as_input(notes="x"))
         with pytest.raises(PermissionDenied):
-            ai_models.create_model(
+            catalog.create_model(
                 new_uow(), actor, ModelInput(name="B", connection_id=local_connection)
             )
 
@@ -164,7 +164,7 @@ def test_changes_are_audited_with_before_and_after(
     new_uow: Uows, admin: Actor, local_connection: int
 ) -> None:
     model = _model(new_uow, admin, "A", connection_id=local_connection, kind=ModelKind.ASSISTANT)
-    ai_models.update_model(new_uow(), admin, model.id, model.as_input(system_message="Be brief."))
+    catalog.update_model(new_uow(), admin, model.id, model.as_input(system_message="Be brief."))
     uow = new_uow()
     with uow:
         entries = (

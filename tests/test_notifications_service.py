@@ -12,8 +12,9 @@ from sqlalchemy import select
 from core.domain import Role
 from core.models import Notification, ProviderConnection
 from core.permissions import Actor
-from core.services import notifications
-from core.services._common import notify
+from core.services import accounts, catalog
+from core.services.accounts.notifications import notify
+from core.services.catalog import budgets
 from core.uow import UnitOfWork
 from tests.history_seed import SeededHistory, seed_history
 
@@ -55,17 +56,17 @@ def test_each_user_sees_and_marks_only_their_own(
         notify(uow.session, seeded.manager_id, "rollback", "Company rolled back", None)
         uow.commit()
     trainer = _actor(seeded, Role.TRAINER)
-    assert notifications.unread_count(new_uow(), trainer) == 2
-    listed = notifications.list_notifications(new_uow(), trainer)
+    assert accounts.unread_count(new_uow(), trainer) == 2
+    listed = accounts.list_notifications(new_uow(), trainer)
     assert {n.text for n in listed} == {"Company: succeeded", "Sales: failed"}
     # Someone else's id is ignored.
-    manager_note = notifications.list_notifications(new_uow(), _actor(seeded, Role.MANAGER))[0]
-    assert notifications.mark_read(new_uow(), trainer, [manager_note.id]) == 0
-    assert notifications.mark_read(new_uow(), trainer, [listed[0].id]) == 1
-    assert notifications.unread_count(new_uow(), trainer) == 1
-    assert notifications.mark_read(new_uow(), trainer) == 1
-    assert notifications.unread_count(new_uow(), trainer) == 0
-    assert notifications.unread_count(new_uow(), _actor(seeded, Role.MANAGER)) == 1
+    manager_note = accounts.list_notifications(new_uow(), _actor(seeded, Role.MANAGER))[0]
+    assert accounts.mark_read(new_uow(), trainer, [manager_note.id]) == 0
+    assert accounts.mark_read(new_uow(), trainer, [listed[0].id]) == 1
+    assert accounts.unread_count(new_uow(), trainer) == 1
+    assert accounts.mark_read(new_uow(), trainer) == 1
+    assert accounts.unread_count(new_uow(), trainer) == 0
+    assert accounts.unread_count(new_uow(), _actor(seeded, Role.MANAGER)) == 1
 
 
 def test_budget_reached_tells_admins_and_managers_once_a_month(
@@ -74,8 +75,8 @@ def test_budget_reached_tells_admins_and_managers_once_a_month(
     # v2 trained 12,600 tokens at 3.00 per 1M (0.0378) in the month it finished.
     moment = seeded.now - timedelta(days=3, minutes=-31)
     _set_budget(new_uow, seeded, "0.03")
-    assert notifications.notify_budgets_reached(new_uow(), now=moment) == 1
-    assert notifications.notify_budgets_reached(new_uow(), now=moment) == 0
+    assert catalog.notify_budgets_reached(new_uow(), now=moment) == 1
+    assert catalog.notify_budgets_reached(new_uow(), now=moment) == 0
     with new_uow() as uow:
         sent = uow.session.scalars(
             select(Notification).where(Notification.kind == "budget_reached")
@@ -89,7 +90,7 @@ def test_budget_reached_tells_admins_and_managers_once_a_month(
             for n in sent
         )
         assert "OpenAI has spent 0.0" in sent[0].text and "monthly budget of 0.03" in sent[0].text
-    assert notifications.unread_count(new_uow(), _actor(seeded, Role.TRAINER)) == 0
+    assert accounts.unread_count(new_uow(), _actor(seeded, Role.TRAINER)) == 0
 
 
 def test_spending_under_the_budget_sends_nothing(
@@ -97,10 +98,10 @@ def test_spending_under_the_budget_sends_nothing(
 ) -> None:
     moment = seeded.now - timedelta(days=3, minutes=-31)
     _set_budget(new_uow, seeded, "1000")
-    assert notifications.notify_budgets_reached(new_uow(), now=moment) == 0
+    assert catalog.notify_budgets_reached(new_uow(), now=moment) == 0
     # A month with no compilations at all.
     _set_budget(new_uow, seeded, "0.01")
-    assert notifications.notify_budgets_reached(new_uow(), now=moment + timedelta(days=62)) == 0
+    assert catalog.notify_budgets_reached(new_uow(), now=moment + timedelta(days=62)) == 0
 
 
 def test_the_worker_task_checks_at_most_once_a_minute(
@@ -112,8 +113,8 @@ def test_the_worker_task_checks_at_most_once_a_minute(
         calls.append(1)
         return 0
 
-    monkeypatch.setattr(notifications, "_last_budget_check", {})
-    monkeypatch.setattr(notifications, "notify_budgets_reached", counted)
-    notifications.budget_check_task(new_uow(), "w")
-    notifications.budget_check_task(new_uow(), "w")
+    monkeypatch.setattr(budgets, "_last_budget_check", {})
+    monkeypatch.setattr(budgets, "notify_budgets_reached", counted)
+    catalog.budget_check_task(new_uow(), "w")
+    catalog.budget_check_task(new_uow(), "w")
     assert calls == [1]

@@ -20,14 +20,16 @@ from core.uow import UnitOfWork
 
 
 def _service_functions() -> list[tuple[str, Callable[..., Any]]]:
+    """Every use case: the functions each domain package exports."""
     found: list[tuple[str, Callable[..., Any]]] = []
     for info in pkgutil.iter_modules(core.services.__path__):
-        if info.name.startswith("_"):
+        if not info.ispkg:
             continue
-        module = importlib.import_module(f"core.services.{info.name}")
-        for name, fn in inspect.getmembers(module, inspect.isfunction):
-            if fn.__module__ == module.__name__ and not name.startswith("_"):
-                found.append((f"{module.__name__}.{name}", fn))
+        package = importlib.import_module(f"core.services.{info.name}")
+        for name in package.__all__:
+            fn = getattr(package, name)
+            if inspect.isfunction(fn):
+                found.append((f"{fn.__module__}.{fn.__name__}", fn))
     return found
 
 

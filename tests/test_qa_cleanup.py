@@ -8,9 +8,8 @@ import pytest
 
 from core.errors import ValidationFailed
 from core.permissions import Actor
-from core.services import qa_cleanup, qas
-from core.services.qa_cleanup import FindingKind
-from core.services.qas import QAQuery
+from core.services import qas
+from core.services.qas import FindingKind, QAQuery
 from core.uow import UnitOfWork
 from tests.qa_seed import add_qas, make_tree
 
@@ -37,7 +36,7 @@ def test_findings_of_each_kind(new_uow: Uows, trainer: Actor) -> None:
             {"question": "Inactive dup?", "answer": "x" * 20, "is_active": False},  # 10
         ],
     )
-    report = qa_cleanup.analyse(new_uow(), trainer, tree.sales)
+    report = qas.cleanup_report(new_uow(), trainer, tree.sales)
     assert report.scanned == 9  # active own rows
 
     def ids_of(kind: FindingKind) -> list[list[int]]:
@@ -57,7 +56,7 @@ def test_findings_of_each_kind(new_uow: Uows, trainer: Actor) -> None:
     assert report.count(FindingKind.CONFLICT) == 1
 
     # The master aggregates its children: the same conflict shows there too.
-    master = qa_cleanup.analyse(new_uow(), trainer, tree.master)
+    master = qas.cleanup_report(new_uow(), trainer, tree.master)
     assert [f.summary for f in master.findings[FindingKind.CONFLICT]] == [
         "'What are the opening hours?' has 2 different answers (also in Sales)"
     ]
@@ -70,14 +69,14 @@ def test_merge_keeps_one_and_deactivates_the_rest(new_uow: Uows, trainer: Actor)
         tree.sales,
         [("Ship abroad?", "Yes"), ("ship abroad", "Yes"), ("Ship abroad?", "Yes"), ("Other?", "x")],
     )
-    result = qa_cleanup.merge_duplicates(new_uow(), trainer, ids[0], [ids[1], ids[2]])
+    result = qas.merge_duplicates(new_uow(), trainer, ids[0], [ids[1], ids[2]])
     assert result.changed == 2 and result.journal_id is not None
     active = qas.list_qas(new_uow(), trainer, QAQuery(model_id=tree.sales, active=True))
     assert [r.id for r in active.rows] == [ids[0], ids[3]]
-    report = qa_cleanup.analyse(new_uow(), trainer, tree.sales)
+    report = qas.cleanup_report(new_uow(), trainer, tree.sales)
     assert report.findings[FindingKind.EXACT_DUPLICATE] == []
 
     with pytest.raises(ValidationFailed, match="Only duplicates"):
-        qa_cleanup.merge_duplicates(new_uow(), trainer, ids[0], [ids[3]])
+        qas.merge_duplicates(new_uow(), trainer, ids[0], [ids[3]])
     qas.undo_bulk(new_uow(), trainer, result.journal_id)
     assert qas.list_qas(new_uow(), trainer, QAQuery(model_id=tree.sales, active=True)).total == 4

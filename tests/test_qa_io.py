@@ -12,9 +12,8 @@ from core.domain import QAType
 from core.errors import PermissionDenied, ValidationFailed
 from core.models import QA, AuditEntry
 from core.permissions import Actor
-from core.services import qa_io, qas
-from core.services.qa_io import OnDuplicate, RowStatus
-from core.services.qas import QAQuery
+from core.services import qas
+from core.services.qas import OnDuplicate, QAQuery, RowStatus
 from core.tabular import read_table
 from core.uow import UnitOfWork
 from tests.qa_seed import add_qas, make_model
@@ -46,13 +45,13 @@ def test_preview_names_every_problem_by_row_and_writes_nothing(
         "new question;Another answer;training\n"  # row 7: duplicate of row 2
         f"Long?;{'x' * 32_001};training\n"  # row 8: too long
     ).encode() + b"Caf\xe9?;Latin-1;training\n"  # row 9: broken encoding
-    table = qa_io.read_upload("upload.csv", data)
-    mapping = qa_io.suggest_mapping(table.headers)
+    table = qas.read_upload("upload.csv", data)
+    mapping = qas.suggest_mapping(table.headers)
     assert mapping["question"] == "Frage" and mapping["answer"] == "Antwort"
     assert mapping["qa_type"] == "Typ" or mapping["qa_type"] is None
     mapping["qa_type"] = "Typ"
 
-    preview = qa_io.preview_import(new_uow(), trainer, model, table, mapping)
+    preview = qas.preview_import(new_uow(), trainer, model, table, mapping)
     assert preview.total == 8
     assert preview.counts == {
         RowStatus.NEW: 1,
@@ -79,18 +78,18 @@ def test_import_with_errors_is_refused_unless_they_are_left_out(
     new_uow: Uows, trainer: Actor
 ) -> None:
     model = make_model(new_uow(), "M")
-    table = qa_io.read_upload("x.csv", _csv("question,answer\nGood?,Yes\nBad?,\n"))
+    table = qas.read_upload("x.csv", _csv("question,answer\nGood?,Yes\nBad?,\n"))
     with pytest.raises(ValidationFailed) as caught:
-        qa_io.commit_import(new_uow(), trainer, model, table, qa_io.suggest_mapping(table.headers))
+        qas.commit_import(new_uow(), trainer, model, table, qas.suggest_mapping(table.headers))
     assert "row 3: answer is empty" in str(caught.value)
     assert _count(new_uow(), model) == 0
 
-    result = qa_io.commit_import(
+    result = qas.commit_import(
         new_uow(),
         trainer,
         model,
         table,
-        qa_io.suggest_mapping(table.headers),
+        qas.suggest_mapping(table.headers),
         leave_out_errors=True,
     )
     assert (result.created, result.errors) == (1, 1)
@@ -103,17 +102,17 @@ def test_skip_or_update_duplicates(new_uow: Uows, trainer: Actor) -> None:
     data = _csv(
         "question,answer,section\nRefunds?,60 days,New\nShipping?,2 days,\nshipping,3 days,\n"
     )
-    table = qa_io.read_upload("x.csv", data)
+    table = qas.read_upload("x.csv", data)
 
-    skipped = qa_io.commit_import(
-        new_uow(), trainer, model, table, qa_io.suggest_mapping(table.headers), OnDuplicate.SKIP
+    skipped = qas.commit_import(
+        new_uow(), trainer, model, table, qas.suggest_mapping(table.headers), OnDuplicate.SKIP
     )
     assert (skipped.created, skipped.updated, skipped.skipped) == (1, 0, 2)
     rows = {r.question: r for r in qas.list_qas(new_uow(), trainer, QAQuery(model_id=model)).rows}
     assert rows["Refunds?"].answer == "30 days" and rows["Shipping?"].answer == "2 days"
 
-    updated = qa_io.commit_import(
-        new_uow(), trainer, model, table, qa_io.suggest_mapping(table.headers), OnDuplicate.UPDATE
+    updated = qas.commit_import(
+        new_uow(), trainer, model, table, qas.suggest_mapping(table.headers), OnDuplicate.UPDATE
     )
     # The last "shipping" row of the file wins, as if the rows were applied in order.
     assert (updated.created, updated.updated) == (0, 2)
@@ -131,7 +130,7 @@ def test_a_failure_half_way_writes_nothing(new_uow: Uows, trainer: Actor) -> Non
     model = make_model(new_uow(), "M")
     (existing,) = add_qas(new_uow(), model, [("Q0?", "old")])
     rows = "".join(f"Q{i}?,A{i}\n" for i in range(5_000))
-    table = qa_io.read_upload("x.csv", _csv("question,answer\n" + rows))
+    table = qas.read_upload("x.csv", _csv("question,answer\n" + rows))
     calls: list[str] = []
 
     def explode(fraction: float, text: str) -> None:
@@ -140,12 +139,12 @@ def test_a_failure_half_way_writes_nothing(new_uow: Uows, trainer: Actor) -> Non
             raise RuntimeError("the connection dropped")
 
     with pytest.raises(RuntimeError):
-        qa_io.commit_import(
+        qas.commit_import(
             new_uow(),
             trainer,
             model,
             table,
-            qa_io.suggest_mapping(table.headers),
+            qas.suggest_mapping(table.headers),
             OnDuplicate.UPDATE,
             progress=explode,
         )
@@ -167,12 +166,12 @@ def test_export_then_import_gives_the_same_data(new_uow: Uows, trainer: Actor, k
             {"question": "Old?", "answer": "Inactive", "is_active": False, "notes": "kept"},
         ],
     )
-    exported = qa_io.export_qas(new_uow(), trainer, QAQuery(model_id=source), kind)
+    exported = qas.export_qas(new_uow(), trainer, QAQuery(model_id=source), kind)
     assert exported.rows == 4 and exported.name == f"source-qas.{kind}"
     target = make_model(new_uow(), "Target")
-    table = qa_io.read_upload(exported.name, exported.data)
-    mapping = qa_io.suggest_mapping(table.headers)
-    result = qa_io.commit_import(new_uow(), trainer, target, table, mapping)
+    table = qas.read_upload(exported.name, exported.data)
+    mapping = qas.suggest_mapping(table.headers)
+    result = qas.commit_import(new_uow(), trainer, target, table, mapping)
     assert result.created == 4
 
     def content(model_id: int) -> list[tuple[object, ...]]:
@@ -189,43 +188,43 @@ def test_export_follows_the_filter_and_neutralises_formulas(
 ) -> None:
     model = make_model(new_uow(), "M")
     add_qas(new_uow(), model, [("=cmd|' /C calc'!A0", "x", "Risky"), ("Safe?", "y", "Other")])
-    exported = qa_io.export_qas(
+    exported = qas.export_qas(
         new_uow(), manager, QAQuery(model_id=model, sections=("Risky",)), "csv"
     )
     text = exported.data.decode("utf-8-sig")
     assert exported.rows == 1 and "Safe?" not in text
     assert "\"'=cmd|' /C calc'!A0\"" in text
     with pytest.raises(ValidationFailed):
-        qa_io.export_qas(new_uow(), manager, QAQuery(model_id=model), "docx")
+        qas.export_qas(new_uow(), manager, QAQuery(model_id=model), "docx")
     table = read_table("x.csv", exported.data)
     with pytest.raises(PermissionDenied):
-        qa_io.commit_import(new_uow(), manager, model, table, qa_io.suggest_mapping(table.headers))
+        qas.commit_import(new_uow(), manager, model, table, qas.suggest_mapping(table.headers))
 
 
 def test_pasted_rows_with_or_without_a_header(new_uow: Uows, trainer: Actor) -> None:
     model = make_model(new_uow(), "M")
-    table, mapping = qa_io.read_paste("Where?\tHere\tOps\nWhen?\tNow\t\n")
+    table, mapping = qas.read_paste("Where?\tHere\tOps\nWhen?\tNow\t\n")
     assert mapping["question"] == "column 1" and mapping["section"] == "column 3"
-    preview = qa_io.preview_import(new_uow(), trainer, model, table, mapping)
+    preview = qas.preview_import(new_uow(), trainer, model, table, mapping)
     assert preview.counts == {RowStatus.NEW: 2}
     assert [r.values["section"] for r in preview.sample] == ["Ops", ""]
 
-    table, mapping = qa_io.read_paste("answer,question\nHere,Where?\n")
+    table, mapping = qas.read_paste("answer,question\nHere,Where?\n")
     assert mapping["question"] == "question" and table.rows[0].number == 2
-    result = qa_io.commit_import(new_uow(), trainer, model, table, mapping)
+    result = qas.commit_import(new_uow(), trainer, model, table, mapping)
     assert result.created == 1
     with pytest.raises(ValidationFailed, match="Nothing to add"):
-        qa_io.read_paste("   ")
+        qas.read_paste("   ")
 
 
 def test_unmapped_columns_are_named(new_uow: Uows, trainer: Actor) -> None:
     model = make_model(new_uow(), "M")
-    table = qa_io.read_upload("x.csv", _csv("q,text\nA?,B\n"))
+    table = qas.read_upload("x.csv", _csv("q,text\nA?,B\n"))
     with pytest.raises(ValidationFailed) as caught:
-        qa_io.preview_import(new_uow(), trainer, model, table, {"question": "q"})
+        qas.preview_import(new_uow(), trainer, model, table, {"question": "q"})
     assert "answer: choose the column that holds it" in str(caught.value)
     with pytest.raises(ValidationFailed, match="no column 'nope'"):
-        qa_io.preview_import(new_uow(), trainer, model, table, {"question": "q", "answer": "nope"})
+        qas.preview_import(new_uow(), trainer, model, table, {"question": "q", "answer": "nope"})
 
 
 def test_a_column_is_cleaned_as_each_of_its_values() -> None:

@@ -16,8 +16,7 @@ from core import db
 from core.domain import QAType, Role
 from core.permissions import Actor
 from core.services import qas
-from core.services.qa_io import OnDuplicate
-from core.services.qas import QAQuery
+from core.services.qas import OnDuplicate, QAQuery
 from core.uow import UnitOfWork
 from tests.conftest import make_user
 from tests.qa_seed import add_qas, make_tree

@@ -365,7 +365,8 @@ def test_a_search_pages_counts_and_sorts_like_any_other_filter(
 def test_search_finds_what_a_case_blind_like_over_each_text_finds(
     new_uow: Uows, trainer: Actor
 ) -> None:
-    from core.services import _qa_query as qq
+    from core.services import qas
+    from core.services.qas.query import contains_text, dialect_of
 
     model = make_model(new_uow(), "M")
     add_qas(
@@ -384,14 +385,14 @@ def test_search_finds_what_a_case_blind_like_over_each_text_finds(
         listing = qas.list_qas(new_uow(), trainer, QAQuery(model_id=model, search=f'"{term}"'))
         uow = new_uow()
         with uow:
-            dialect = qq.dialect(uow.session)
+            dialect = dialect_of(uow.session)
             expected = uow.session.scalars(
                 select(QA.id)
                 .where(
                     QA.model_id == model,
                     or_(
-                        qq._contains(QA.question, term, dialect),
-                        qq._contains(QA.answer, term, dialect),
+                        contains_text(QA.question, term, dialect),
+                        contains_text(QA.answer, term, dialect),
                     ),
                 )
                 .order_by(QA.id)

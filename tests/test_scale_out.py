@@ -25,7 +25,7 @@ from core.domain import ACTIVE_COMPILATION_STATUSES, CompilationStatus, ModelKin
 from core.models import QA, AIModel, Compilation, CompilationEvent, ModelVersion
 from core.permissions import Actor
 from core.providers.local_index import load_index
-from core.services import compilations
+from core.services import compilation
 from core.training.text import question_key
 from core.uow import UnitOfWork
 from tests.compile_helpers import OPENAI_KEY_ENV, Uows, local_connection, openai_connection
@@ -100,7 +100,7 @@ def queue_compilations(company: Company, connection_id: int, n: int) -> list[int
         uow.commit()
         model_ids = [m.id for m in models]
     return [
-        compilations.request_compilation(company.new_uow(), company.trainer, model_id).id
+        compilation.request_compilation(company.new_uow(), company.trainer, model_id).id
         for model_id in model_ids
     ]
 

@@ -36,16 +36,8 @@ from core.csv_export import frame_to_csv
 from core.domain import ChatKind, CompilationStatus, ProviderType
 from core.models import Base, ProviderConnection
 from core.permissions import Actor
-from core.services import (
-    chat,
-    compilations,
-    connections,
-    dashboard,
-    deprecation,
-    history,
-    qa_io,
-)
-from core.services.connections import ConnectionInput
+from core.services import catalog, chat, compilation, history, qas
+from core.services.catalog import ConnectionInput
 from core.services.qas import QAQuery
 from core.uow import UnitOfWork
 from tests.compile_helpers import add_qas, drain, make_model
@@ -86,7 +78,7 @@ def world(
     monkeypatch.setenv("ARBITER_OPENAI_TIMEOUT", "5")
     monkeypatch.setenv(KEY_ENV, key)
     with FakeOpenAI(api_key=key) as server:
-        conn = connections.create_connection(
+        conn = catalog.create_connection(
             new_uow(),
             admin,
             ConnectionInput(
@@ -154,16 +146,16 @@ def _hits(blobs: dict[str, bytes], needles: list[str]) -> list[str]:
 # --- what to do ------------------------------------------------------------------------------
 
 
-def _compile(new_uow: Uows, trainer: Actor, model_id: int) -> compilations.CompilationView:
-    requested = compilations.request_compilation(new_uow(), trainer, model_id, force=True)
+def _compile(new_uow: Uows, trainer: Actor, model_id: int) -> compilation.CompilationView:
+    requested = compilation.request_compilation(new_uow(), trainer, model_id, force=True)
     drain(new_uow)
-    return compilations.get_compilation(new_uow(), trainer, requested.id)
+    return compilation.get_compilation(new_uow(), trainer, requested.id)
 
 
 def _worker_compiles(w: World, new_uow: Uows, trainer: Actor) -> tuple[int, str]:
     """A compilation run by ``python -m core.worker`` with the SDK's own debug logging on;
     returns its id and everything the process printed."""
-    requested = compilations.request_compilation(new_uow(), trainer, w.model_id, force=True)
+    requested = compilation.request_compilation(new_uow(), trainer, w.model_id, force=True)
     env = {
         **os.environ,
         "DATABASE_URL": w.db_url,
@@ -189,17 +181,17 @@ def _exports(w: World, new_uow: Uows, manager: Actor, compiled: list[int]) -> di
     files: dict[str, bytes] = {}
     query = QAQuery(model_id=w.model_id)
     for kind in ("csv", "xlsx", "jsonl"):
-        files[f"qas.{kind}"] = qa_io.export_qas(new_uow(), manager, query, kind).data
-    files["training-set.jsonl"] = compilations.export_training_set(new_uow(), manager, w.model_id)
-    archive = deprecation.export_training_sets(new_uow(), manager).as_zip()
+        files[f"qas.{kind}"] = qas.export_qas(new_uow(), manager, query, kind).data
+    files["training-set.jsonl"] = compilation.export_training_set(new_uow(), manager, w.model_id)
+    archive = catalog.export_training_sets(new_uow(), manager).as_zip()
     files["training-sets.zip"] = archive
     with zipfile.ZipFile(io.BytesIO(archive)) as unpacked:
         for name in unpacked.namelist():
             files[f"training-sets.zip/{name}"] = unpacked.read(name)
     frames = {
-        "compilations-per-week": dashboard.compilations_per_week(new_uow(), manager),
-        "success-and-duration": dashboard.weekly_outcomes(new_uow(), manager),
-        "training-data-growth": dashboard.training_data_growth(new_uow(), manager),
+        "compilations-per-week": history.compilations_per_week(new_uow(), manager),
+        "success-and-duration": history.weekly_outcomes(new_uow(), manager),
+        "training-data-growth": history.training_data_growth(new_uow(), manager),
         "history": pd.DataFrame(
             [
                 dataclasses.asdict(r)
@@ -285,7 +277,7 @@ def test_no_api_key_in_the_database_logs_pages_or_exports(
     for name in ("openai", "httpx", "httpcore", "arbiter", "core"):
         caplog.set_level(logging.DEBUG, logger=name)
 
-    models = connections.test_connection(new_uow(), admin, w.connection_id)
+    models = catalog.test_connection(new_uow(), admin, w.connection_id)
     assert models, "the connection test reached the fake provider"
     first = _compile(new_uow, trainer, w.model_id)
     assert first.status == CompilationStatus.SUCCEEDED, first.error
@@ -300,7 +292,7 @@ def test_no_api_key_in_the_database_logs_pages_or_exports(
     assert refused.status == CompilationStatus.FAILED
     by_worker, worker_output = _worker_compiles(w, new_uow, trainer)
     assert (
-        compilations.get_compilation(new_uow(), trainer, by_worker).status
+        compilation.get_compilation(new_uow(), trainer, by_worker).status
         == CompilationStatus.SUCCEEDED
     ), worker_output[-3000:]
     assert "HTTP Request: POST" in worker_output  # the SDK's debug logging was on

@@ -12,36 +12,36 @@ from sqlalchemy import select, update
 from core.errors import AuthenticationFailed
 from core.models import LoginSession
 from core.permissions import Actor
-from core.services import sessions, users
+from core.services import accounts
 from core.uow import UnitOfWork
 
 Uows = Callable[[], UnitOfWork]
 
 
 def test_a_token_resumes_its_user_until_sign_out(new_uow: Uows, trainer: Actor) -> None:
-    token = sessions.start_session(new_uow(), trainer)
-    assert sessions.resume_session(new_uow(), token) == trainer
-    sessions.end_session(new_uow(), token)
+    token = accounts.start_session(new_uow(), trainer)
+    assert accounts.resume_session(new_uow(), token) == trainer
+    accounts.end_session(new_uow(), token)
     with pytest.raises(AuthenticationFailed, match="sign in again"):
-        sessions.resume_session(new_uow(), token)
+        accounts.resume_session(new_uow(), token)
 
 
 def test_signing_out_ends_only_that_session(new_uow: Uows, trainer: Actor) -> None:
-    laptop = sessions.start_session(new_uow(), trainer)
-    phone = sessions.start_session(new_uow(), trainer)
-    sessions.end_session(new_uow(), laptop)
-    assert sessions.resume_session(new_uow(), phone) == trainer
+    laptop = accounts.start_session(new_uow(), trainer)
+    phone = accounts.start_session(new_uow(), trainer)
+    accounts.end_session(new_uow(), laptop)
+    assert accounts.resume_session(new_uow(), phone) == trainer
 
 
 def test_unknown_and_forged_tokens_sign_no_one_in(new_uow: Uows, trainer: Actor) -> None:
-    token = sessions.start_session(new_uow(), trainer)
+    token = accounts.start_session(new_uow(), trainer)
     for wrong in ("", "not-a-token", token[:-1], token + "x"):
         with pytest.raises(AuthenticationFailed):
-            sessions.resume_session(new_uow(), wrong)
+            accounts.resume_session(new_uow(), wrong)
 
 
 def test_only_a_hash_of_the_token_is_stored(new_uow: Uows, trainer: Actor) -> None:
-    token = sessions.start_session(new_uow(), trainer)
+    token = accounts.start_session(new_uow(), trainer)
     uow = new_uow()
     with uow:
         stored = list(uow.session.scalars(select(LoginSession.token_hash)))
@@ -51,14 +51,14 @@ def test_only_a_hash_of_the_token_is_stored(new_uow: Uows, trainer: Actor) -> No
 @pytest.mark.parametrize(
     "column,age",
     [
-        ("last_seen_at", timedelta(hours=sessions.IDLE_HOURS, minutes=1)),
+        ("last_seen_at", timedelta(hours=accounts.IDLE_HOURS, minutes=1)),
         ("expires_at", timedelta(seconds=1)),
     ],
 )
 def test_idle_and_old_sessions_expire(
     new_uow: Uows, trainer: Actor, column: str, age: timedelta
 ) -> None:
-    token = sessions.start_session(new_uow(), trainer)
+    token = accounts.start_session(new_uow(), trainer)
     uow = new_uow()
     with uow:
         moment = getattr(uow.session.scalars(select(LoginSession)).one(), column)
@@ -66,20 +66,20 @@ def test_idle_and_old_sessions_expire(
         uow.session.execute(update(LoginSession).values({column: shifted}))
         uow.commit()
     with pytest.raises(AuthenticationFailed):
-        sessions.resume_session(new_uow(), token)
+        accounts.resume_session(new_uow(), token)
 
 
 def test_disabling_or_resetting_a_user_ends_their_sessions(
     new_uow: Uows, admin: Actor, trainer: Actor, manager: Actor
 ) -> None:
     assert trainer.user_id is not None and manager.user_id is not None
-    disabled = sessions.start_session(new_uow(), trainer)
-    reset = sessions.start_session(new_uow(), manager)
-    users.update_user(new_uow(), admin, trainer.user_id, is_active=False)
-    users.reset_password(new_uow(), admin, manager.user_id)
+    disabled = accounts.start_session(new_uow(), trainer)
+    reset = accounts.start_session(new_uow(), manager)
+    accounts.update_user(new_uow(), admin, trainer.user_id, is_active=False)
+    accounts.reset_password(new_uow(), admin, manager.user_id)
     for token in (disabled, reset):
         with pytest.raises(AuthenticationFailed):
-            sessions.resume_session(new_uow(), token)
-    users.update_user(new_uow(), admin, trainer.user_id, is_active=True)
+            accounts.resume_session(new_uow(), token)
+    accounts.update_user(new_uow(), admin, trainer.user_id, is_active=True)
     with pytest.raises(AuthenticationFailed):
-        sessions.resume_session(new_uow(), disabled)
+        accounts.resume_session(new_uow(), disabled)

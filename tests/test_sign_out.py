@@ -1,7 +1,7 @@
 """Sessions end on sign-out, through the pages (AppTest): the signed-out session holds no
 user and reaches no protected page, its token is ended on the server, and another tab still
 holding the same token is signed out at its next run; disabling a user does the same to
-their open sessions. (The cookie's side, with a real browser: tests/browser/
+their open accounts. (The cookie's side, with a real browser: tests/browser/
 test_sign_in_sessions.py.)"""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from core.domain import Role
 from core.errors import AuthenticationFailed
 from core.models import LoginSession
 from core.permissions import Actor
-from core.services import sessions, users
+from core.services import accounts
 from core.uow import UnitOfWork
 from tests.conftest import make_user
 from ui.context import TOKEN_KEY, USER_KEY
@@ -47,7 +47,7 @@ def _sign_in(database: UnitOfWork, actor: Actor) -> AppTest:
     driven in a real browser (tests/browser/); AppTest does not follow its page switch."""
     at = _app()
     at.session_state[USER_KEY] = actor.user_id
-    at.session_state[TOKEN_KEY] = sessions.start_session(database, actor)
+    at.session_state[TOKEN_KEY] = accounts.start_session(database, actor)
     return at.run()
 
 
@@ -116,7 +116,7 @@ def test_sign_out_ends_the_session_here_on_the_server_and_in_other_tabs(
         ended = database.session.scalars(select(LoginSession.ended_at)).all()
     assert len(ended) == 1 and ended[0] is not None
     with pytest.raises(AuthenticationFailed):
-        sessions.resume_session(database, token)
+        accounts.resume_session(database, token)
 
     # The same browser session after signing out (a reload): the sign-in page only.
     reloaded = _app()
@@ -138,6 +138,6 @@ def test_disabling_a_user_ends_their_open_sessions(database: UnitOfWork) -> None
     assert _signed_in(at)
     at.switch_page("pages/dashboard.py").run()
     assert [t.value for t in at.title] == ["Dashboard"]
-    users.update_user(database, admin, manager.user_id, is_active=False)
+    accounts.update_user(database, admin, manager.user_id, is_active=False)
     at.run()
     _stopped(at, "Dashboard")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core import cli, demo_content
+from core import cli
+from core.demo import content
 from core.domain import (
     ChatKind,
     ConversationOrigin,
@@ -21,22 +22,21 @@ from core.domain import (
 )
 from core.errors import EditConflict, ValidationFailed
 from core.permissions import Actor
-from core.services import ai_models, chat, connections, conversations, transcripts
-from core.services.ai_models import ModelInput
-from core.services.connections import ConnectionInput
+from core.services import catalog, chat, curation
+from core.services.catalog import ConnectionInput, ModelInput
 from core.training.conversations import MessageDraft
 from core.uow import UnitOfWork
 
 Uows = Callable[[], UnitOfWork]
-DEMO = demo_content.TRANSCRIPTS_JSONL.encode()
+DEMO = content.load().transcripts_jsonl.encode()
 
 
 @pytest.fixture
 def model_id(new_uow: Uows, admin: Actor) -> int:
-    conn = connections.create_connection(
+    conn = catalog.create_connection(
         new_uow(), admin, ConnectionInput(name="Local", provider_type=ProviderType.LOCAL)
     )
-    return ai_models.create_model(
+    return catalog.create_model(
         new_uow(), admin, ModelInput(name="Support", connection_id=conn.id)
     ).id
 
@@ -48,14 +48,14 @@ def line(*turns: tuple[str, str]) -> str:
 def test_jsonl_import_queues_each_line_with_personal_data_warnings(
     new_uow: Uows, trainer: Actor, model_id: int
 ) -> None:
-    result = transcripts.import_transcripts(new_uow(), trainer, model_id, "desk.jsonl", DEMO)
+    result = curation.import_transcripts(new_uow(), trainer, model_id, "desk.jsonl", DEMO)
     assert (result.imported, result.with_personal_data) == (6, 1)
-    progress = transcripts.queue_progress(new_uow(), trainer, model_id)
+    progress = curation.queue_progress(new_uow(), trainer, model_id)
     assert (progress.pending, progress.total) == (6, 6)
-    page = transcripts.list_transcripts(new_uow(), trainer, model_id)
+    page = curation.list_transcripts(new_uow(), trainer, model_id)
     flagged = [r for r in page.rows if r.personal_data]
     assert [r.source_label for r in flagged] == ["file desk.jsonl, line 4"]
-    detail = transcripts.get_transcript(new_uow(), trainer, flagged[0].id)
+    detail = curation.get_transcript(new_uow(), trainer, flagged[0].id)
     assert detail.pii_warnings == ["message 1 (user): 1 e-mail address: jan.novak@example.com"]
     assert [m.role for m in detail.messages] == [MessageRole.USER, MessageRole.ASSISTANT] * 2
 
@@ -76,7 +76,7 @@ def test_a_bad_jsonl_file_names_each_line_and_writes_nothing(
         ]
     ).encode()
     with pytest.raises(ValidationFailed) as exc:
-        transcripts.import_transcripts(new_uow(), trainer, model_id, "bad.jsonl", content)
+        curation.import_transcripts(new_uow(), trainer, model_id, "bad.jsonl", content)
     assert [p.where for p in exc.value.problems] == [
         "line 2",
         "line 3",
@@ -85,7 +85,7 @@ def test_a_bad_jsonl_file_names_each_line_and_writes_nothing(
         "line 6",
     ]
     assert "Nothing was written" in exc.value.message
-    assert transcripts.queue_progress(new_uow(), trainer, model_id).total == 0
+    assert curation.queue_progress(new_uow(), trainer, model_id).total == 0
 
 
 def test_csv_import_groups_rows_by_conversation(
@@ -98,9 +98,9 @@ def test_csv_import_groups_rows_by_conversation(
         b'c1,assistant,"Yes, within 30 days.\nSealed, unused.",2026-01-05T10:01,Desk\n'
         b"c2,assistant,Yes.,,\n"
     )
-    result = transcripts.import_transcripts(new_uow(), trainer, model_id, "desk.csv", content)
+    result = curation.import_transcripts(new_uow(), trainer, model_id, "desk.csv", content)
     assert result.imported == 2
-    first = transcripts.next_in_queue(new_uow(), trainer, model_id)
+    first = curation.next_in_queue(new_uow(), trainer, model_id)
     assert first is not None
     assert first.source_ref == {"file": "desk.csv", "line": 2, "conversation": "c1"}
     assert [(m.role, m.participant_name) for m in first.messages] == [
@@ -113,7 +113,7 @@ def test_csv_import_groups_rows_by_conversation(
 
 def test_a_bad_csv_file_writes_nothing(new_uow: Uows, trainer: Actor, model_id: int) -> None:
     with pytest.raises(ValidationFailed) as exc:
-        transcripts.import_transcripts(
+        curation.import_transcripts(
             new_uow(), trainer, model_id, "x.csv", b"id,speaker,text\n1,user,hi\n"
         )
     assert {str(p) for p in exc.value.problems} == {
@@ -122,7 +122,7 @@ def test_a_bad_csv_file_writes_nothing(new_uow: Uows, trainer: Actor, model_id: 
     }
     content = b"conversation_id,role,content\nc1,user,Q\nc1,robot,A\n,user,Q\nc2,user,Q\n"
     with pytest.raises(ValidationFailed) as exc:
-        transcripts.import_transcripts(new_uow(), trainer, model_id, "x.csv", content)
+        curation.import_transcripts(new_uow(), trainer, model_id, "x.csv", content)
     assert [p.where for p in exc.value.problems] == [
         "line 3",
         "line 4",
@@ -130,71 +130,71 @@ def test_a_bad_csv_file_writes_nothing(new_uow: Uows, trainer: Actor, model_id: 
         "conversation 'c2' (from line 5)",
     ]
     with pytest.raises(ValidationFailed):
-        transcripts.import_transcripts(new_uow(), trainer, model_id, "x.csv", b"\xff\xfe\x00")
-    assert transcripts.queue_progress(new_uow(), trainer, model_id).total == 0
+        curation.import_transcripts(new_uow(), trainer, model_id, "x.csv", b"\xff\xfe\x00")
+    assert curation.queue_progress(new_uow(), trainer, model_id).total == 0
 
 
 def test_review_queue_one_at_a_time(new_uow: Uows, trainer: Actor, model_id: int) -> None:
-    transcripts.import_transcripts(new_uow(), trainer, model_id, "desk.jsonl", DEMO)
-    first = transcripts.next_in_queue(new_uow(), trainer, model_id)
+    curation.import_transcripts(new_uow(), trainer, model_id, "desk.jsonl", DEMO)
+    first = curation.next_in_queue(new_uow(), trainer, model_id)
     assert first is not None and first.problems == []
-    approved = transcripts.approve_transcript(
+    approved = curation.approve_transcript(
         new_uow(), trainer, first.id, expected_version=first.row_version
     )
     assert approved.conversation_id is not None
-    conv = conversations.get_conversation(new_uow(), trainer, approved.conversation_id)
+    conv = curation.get_conversation(new_uow(), trainer, approved.conversation_id)
     assert conv.status == ConversationStatus.READY and conv.origin == ConversationOrigin.IMPORT
     assert conv.origin_label == "file desk.jsonl, line 1"
     assert [m.content for m in conv.messages] == [m.content for m in first.messages]
     assert [m.weight for m in conv.messages] == [None, 1, None, 1]
     with pytest.raises(ValidationFailed, match="already approved"):
-        transcripts.reject_transcript(new_uow(), trainer, first.id, "late")
+        curation.reject_transcript(new_uow(), trainer, first.id, "late")
 
-    second = transcripts.next_in_queue(new_uow(), trainer, model_id)
+    second = curation.next_in_queue(new_uow(), trainer, model_id)
     assert second is not None and second.id > first.id
     with pytest.raises(ValidationFailed):
-        transcripts.reject_transcript(new_uow(), trainer, second.id, "   ")
-    transcripts.reject_transcript(new_uow(), trainer, second.id, "promises a callback time")
+        curation.reject_transcript(new_uow(), trainer, second.id, "   ")
+    curation.reject_transcript(new_uow(), trainer, second.id, "promises a callback time")
 
-    third = transcripts.next_in_queue(new_uow(), trainer, model_id)
+    third = curation.next_in_queue(new_uow(), trainer, model_id)
     assert third is not None
-    transcripts.skip_transcript(new_uow(), trainer, third.id)
-    fourth = transcripts.next_in_queue(new_uow(), trainer, model_id)
+    curation.skip_transcript(new_uow(), trainer, third.id)
+    fourth = curation.next_in_queue(new_uow(), trainer, model_id)
     assert fourth is not None and fourth.id > third.id and fourth.pii_warnings
     edited = [
         MessageDraft(MessageRole.USER, "Please send our invoices to another address."),
         fourth.messages[1],
     ]
-    decision = transcripts.approve_transcript(
+    decision = curation.approve_transcript(
         new_uow(), trainer, fourth.id, edited, expected_version=fourth.row_version
     )
     assert decision.conversation_id is not None
-    conv = conversations.get_conversation(new_uow(), trainer, decision.conversation_id)
+    conv = curation.get_conversation(new_uow(), trainer, decision.conversation_id)
     assert "example.com" not in " ".join(m.content for m in conv.messages)
     assert len(conv.messages) == 2
 
-    progress = transcripts.queue_progress(new_uow(), trainer, model_id)
+    progress = curation.queue_progress(new_uow(), trainer, model_id)
     assert (progress.pending, progress.skipped, progress.approved, progress.rejected) == (
         2,
         1,
         2,
         1,
     )
-    assert transcripts.requeue_skipped(new_uow(), trainer, model_id) == 1
-    assert transcripts.queue_progress(new_uow(), trainer, model_id).pending == 3
-    rejected = transcripts.get_transcript(new_uow(), trainer, second.id)
+    assert curation.requeue_skipped(new_uow(), trainer, model_id) == 1
+    assert curation.queue_progress(new_uow(), trainer, model_id).pending == 3
+    rejected = curation.get_transcript(new_uow(), trainer, second.id)
     assert rejected.reject_reason == "promises a callback time" and rejected.reviewed_by
 
 
 def test_two_reviewers_on_the_same_transcript(
     new_uow: Uows, trainer: Actor, admin: Actor, model_id: int
 ) -> None:
-    transcripts.import_transcripts(new_uow(), trainer, model_id, "desk.jsonl", DEMO)
-    seen_by_both = transcripts.next_in_queue(new_uow(), trainer, model_id)
+    curation.import_transcripts(new_uow(), trainer, model_id, "desk.jsonl", DEMO)
+    seen_by_both = curation.next_in_queue(new_uow(), trainer, model_id)
     assert seen_by_both is not None
-    transcripts.skip_transcript(new_uow(), admin, seen_by_both.id, seen_by_both.row_version)
+    curation.skip_transcript(new_uow(), admin, seen_by_both.id, seen_by_both.row_version)
     with pytest.raises(EditConflict):
-        transcripts.approve_transcript(
+        curation.approve_transcript(
             new_uow(), trainer, seen_by_both.id, expected_version=seen_by_both.row_version
         )
 
@@ -203,32 +203,32 @@ def test_a_transcript_that_cannot_be_trained_must_be_edited(
     new_uow: Uows, trainer: Actor, model_id: int
 ) -> None:
     content = line(("user", "Q?"), ("assistant", "A."), ("user", "thanks")).encode()
-    transcripts.import_transcripts(new_uow(), trainer, model_id, "t.jsonl", content)
-    item = transcripts.next_in_queue(new_uow(), trainer, model_id)
+    curation.import_transcripts(new_uow(), trainer, model_id, "t.jsonl", content)
+    item = curation.next_in_queue(new_uow(), trainer, model_id)
     assert item is not None and [str(p) for p in item.problems] == [
         "message 3: the conversation must end with an answer"
     ]
     with pytest.raises(ValidationFailed):
-        transcripts.approve_transcript(new_uow(), trainer, item.id)
-    assert transcripts.approve_transcript(new_uow(), trainer, item.id, item.messages[:2])
+        curation.approve_transcript(new_uow(), trainer, item.id)
+    assert curation.approve_transcript(new_uow(), trainer, item.id, item.messages[:2])
 
 
 def test_send_a_chat_to_the_queue(new_uow: Uows, trainer: Actor, model_id: int) -> None:
     direct = chat.create_chat(new_uow(), trainer, "", ChatKind.DIRECT, model_ids=[model_id])
     with pytest.raises(ValidationFailed, match="not answered"):
-        transcripts.send_chat_to_queue(new_uow(), trainer, direct.id)
+        curation.send_chat_to_queue(new_uow(), trainer, direct.id)
     posted = chat.post_message(new_uow(), trainer, direct.id, "Hello, who are you?")
     chat.answer_all(new_uow(), trainer, posted.pending_answers)
-    queued = transcripts.send_chat_to_queue(new_uow(), trainer, direct.id)
+    queued = curation.send_chat_to_queue(new_uow(), trainer, direct.id)
     assert queued.status == TranscriptStatus.PENDING and queued.model_id == model_id
     assert queued.source_ref == {
         "chat_id": direct.id,
         "message_ids": [posted.message.id, *posted.pending_answers],
     }
     assert [m.role for m in queued.messages] == [MessageRole.USER, MessageRole.ASSISTANT]
-    decision = transcripts.approve_transcript(new_uow(), trainer, queued.id)
+    decision = curation.approve_transcript(new_uow(), trainer, queued.id)
     assert decision.conversation_id is not None
-    conv = conversations.get_conversation(new_uow(), trainer, decision.conversation_id)
+    conv = curation.get_conversation(new_uow(), trainer, decision.conversation_id)
     assert conv.origin == ConversationOrigin.CHAT and conv.chat_id == direct.id
 
 
@@ -236,15 +236,15 @@ def test_paging_through_a_large_queue(new_uow: Uows, trainer: Actor, model_id: i
     content = "\n".join(
         line(("user", f"Question {i}?"), ("assistant", f"Answer {i}.")) for i in range(2_500)
     ).encode()
-    transcripts.import_transcripts(new_uow(), trainer, model_id, "big.jsonl", content)
-    page = transcripts.list_transcripts(
+    curation.import_transcripts(new_uow(), trainer, model_id, "big.jsonl", content)
+    page = curation.list_transcripts(
         new_uow(), trainer, model_id, TranscriptStatus.PENDING, offset=2_400, limit=100
     )
     assert page.total == 2_500 and len(page.rows) == 100
     assert page.rows[-1].title == "Question 2499?"
-    last = transcripts.next_in_queue(new_uow(), trainer, model_id, after_id=page.rows[-2].id)
+    last = curation.next_in_queue(new_uow(), trainer, model_id, after_id=page.rows[-2].id)
     assert last is not None and last.id == page.rows[-1].id
-    assert transcripts.next_in_queue(new_uow(), trainer, model_id, after_id=last.id) is None
+    assert curation.next_in_queue(new_uow(), trainer, model_id, after_id=last.id) is None
 
 
 def test_cli_imports_transcripts(
@@ -267,4 +267,4 @@ def test_cli_imports_transcripts(
     err = capsys.readouterr().err
     assert "bad.jsonl was not imported" in err and "\n  line 2: not valid JSON" in err
     assert cli.main(["import-transcripts", "Nobody", str(good)]) == 1
-    assert transcripts.queue_progress(new_uow(), trainer, model_id).total == 6
+    assert curation.queue_progress(new_uow(), trainer, model_id).total == 6

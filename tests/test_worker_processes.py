@@ -14,7 +14,7 @@ import pytest
 from core.domain import CompilationStatus
 from core.models import Compilation, CompilationEvent
 from core.permissions import Actor
-from core.services import compilations
+from core.services import compilation
 from tests.compile_helpers import (
     OPENAI_KEY_ENV,
     Uows,
@@ -68,7 +68,7 @@ def test_a_worker_killed_while_training_is_taken_over_with_one_job(
 ) -> None:
     server, model_id = openai_model
     workers = workers_for(db_url, **{OPENAI_KEY_ENV: server.api_key})
-    requested = compilations.request_compilation(new_uow(), trainer, model_id)
+    requested = compilation.request_compilation(new_uow(), trainer, model_id)
     first = workers.start()
     wait_for(
         lambda: _state(new_uow, requested.id).status == CompilationStatus.TRAINING,
@@ -90,7 +90,7 @@ def test_a_worker_killed_while_training_is_taken_over_with_one_job(
         "the second worker to finish the compilation",
     )
     assert _jobs_of(server, requested.id) == 1
-    done = compilations.get_compilation(new_uow(), trainer, requested.id)
+    done = compilation.get_compilation(new_uow(), trainer, requested.id)
     assert done.version_number == 1 and done.version_active
     assert done.provider_model and done.provider_model.startswith("ft:")
 
@@ -107,7 +107,7 @@ def test_a_worker_killed_while_creating_the_job_never_creates_a_second(
     # The job creation hangs at the provider, which creates the job after 3 s anyway.
     server.add_fault("POST", r"/fine_tuning/jobs", Fault.timeout(3.0, then_process=True))
     workers = workers_for(db_url, **{OPENAI_KEY_ENV: server.api_key})
-    requested = compilations.request_compilation(new_uow(), trainer, model_id)
+    requested = compilation.request_compilation(new_uow(), trainer, model_id)
     first = workers.start()
     wait_for(
         lambda: _state(new_uow, requested.id).provider_status == "creating",

@@ -8,9 +8,9 @@ import streamlit as st
 
 from core.domain import CompilationStatus, ModelKind
 from core.permissions import Actor, Permission
-from core.services import compilations
-from core.services.ai_models import ModelDetail
-from core.services.compilations import CompilationView, Preflight
+from core.services import compilation
+from core.services.catalog import ModelDetail
+from core.services.compilation import CompilationView, Preflight
 from core.training.builder import SourceRef
 from core.training.validator import Finding
 from ui import context
@@ -34,7 +34,7 @@ def render(model: ModelDetail, actor: Actor) -> None:
     if model.kind == ModelKind.ASSISTANT:
         st.info("Build assistants are not fine-tuned, so they are never compiled.")
         return
-    latest = attempt(lambda: compilations.latest_compilation(context.uow(), actor, model.id))
+    latest = attempt(lambda: compilation.latest_compilation(context.uow(), actor, model.id))
     if latest is not None and not latest.finished:
         st.fragment(run_every=REFRESH_SECONDS)(_live_status)(model.id, actor, latest.id)
     elif latest is not None:
@@ -48,7 +48,7 @@ def render(model: ModelDetail, actor: Actor) -> None:
 
 
 def _live_status(model_id: int, actor: Actor, compilation_id: int) -> None:
-    view = attempt(lambda: compilations.get_compilation(context.uow(), actor, compilation_id))
+    view = attempt(lambda: compilation.get_compilation(context.uow(), actor, compilation_id))
     if view is None:
         return
     _status(view, actor)
@@ -84,7 +84,7 @@ def _status(view: CompilationView, actor: Actor) -> None:
             "Cancel compilation", icon=":material/cancel:", key=f"cancel_{view.id}"
         ):
             with errors_shown():
-                compilations.cancel_compilation(context.uow(), actor, view.id)
+                compilation.cancel_compilation(context.uow(), actor, view.id)
                 st.toast(f"Cancel requested for compilation #{view.id}.")
     columns = st.columns(4)
     columns[0].metric(
@@ -106,7 +106,7 @@ def _status(view: CompilationView, actor: Actor) -> None:
             f"Findings ({len(view.findings)})", expanded=view.status == CompilationStatus.FAILED
         ):
             _findings_table(view.findings, f"findings_{view.id}")
-    events = attempt(lambda: compilations.compilation_events(context.uow(), actor, view.id)) or []
+    events = attempt(lambda: compilation.compilation_events(context.uow(), actor, view.id)) or []
     with st.expander("Build log and provider events", expanded=not view.finished):
         st.dataframe(
             pd.DataFrame(
@@ -159,7 +159,7 @@ def _preflight_section(model: ModelDetail, actor: Actor) -> None:
         "Builds and checks the training set and estimates the cost, without starting anything."
     )
     if st.button("Run pre-flight", icon=":material/flight_takeoff:", key=f"{key}_run"):
-        result = attempt(lambda: compilations.preflight(context.uow(), actor, model.id))
+        result = attempt(lambda: compilation.preflight(context.uow(), actor, model.id))
         if result is not None:
             st.session_state[key] = result
     result = st.session_state.get(key)
@@ -237,7 +237,7 @@ def _compile_section(model: ModelDetail, actor: Actor, *, running: bool) -> None
         "Compile", type="primary", icon=":material/play_arrow:", key=f"compile_{model.id}"
     ):
         with errors_shown():
-            queued = compilations.request_compilation(
+            queued = compilation.request_compilation(
                 context.uow(), actor, model.id, force=force, override_budget=override
             )
             st.session_state.pop(f"preflight_{model.id}", None)

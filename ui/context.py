@@ -14,7 +14,7 @@ from core import config, db
 from core.db import SessionFactory
 from core.errors import AuthenticationFailed
 from core.permissions import Actor
-from core.services import sessions, users
+from core.services import accounts
 from core.uow import UnitOfWork
 
 USER_KEY = "auth_user_id"
@@ -33,10 +33,10 @@ def _session_factory(url: str) -> SessionFactory:
 
 @st.cache_resource(show_spinner=False)
 def _embedded_worker(url: str) -> object:
-    from core.worker import start_embedded
+    from core import bootstrap
 
     factory = _session_factory(url)
-    return start_embedded(lambda: UnitOfWork(factory))
+    return bootstrap.start_embedded_worker(lambda: UnitOfWork(factory))
 
 
 def start_background_work() -> None:
@@ -50,7 +50,7 @@ def uow() -> UnitOfWork:
 
 
 def sign_in(actor: Actor) -> None:
-    token = sessions.start_session(uow(), actor)
+    token = accounts.start_session(uow(), actor)
     st.session_state[USER_KEY] = actor.user_id
     st.session_state[TOKEN_KEY] = token
     st.session_state[_COOKIE_TO_SET] = token
@@ -65,7 +65,7 @@ def sign_out() -> None:
     """End the session on the server (so no copy of its cookie signs in again)."""
     token = st.session_state.get(TOKEN_KEY)
     if token:
-        sessions.end_session(uow(), str(token))
+        accounts.end_session(uow(), str(token))
     _forget()
     st.session_state[_COOKIE_TO_CLEAR] = True
 
@@ -75,7 +75,7 @@ def _resume_from_cookie() -> Actor | None:
     if not isinstance(token, str) or not token:  # AppTest has no real cookies
         return None
     try:
-        actor = sessions.resume_session(uow(), token)
+        actor = accounts.resume_session(uow(), token)
     except AuthenticationFailed:
         return None  # ended or expired: simply show the sign-in page
     st.session_state[USER_KEY] = actor.user_id
@@ -93,8 +93,8 @@ def current_actor() -> Actor | None:
     token = st.session_state.get(TOKEN_KEY)
     try:
         if token:
-            return sessions.resume_session(uow(), str(token))
-        return users.current_actor(uow(), int(user_id))
+            return accounts.resume_session(uow(), str(token))
+        return accounts.current_actor(uow(), int(user_id))
     except AuthenticationFailed as exc:
         _forget()
         st.warning(exc.message)
@@ -109,7 +109,7 @@ def sync_cookie() -> None:
     """
     token = st.session_state.pop(_COOKIE_TO_SET, None)
     if token:
-        _cookie_script(f"{COOKIE}={token}; max-age={sessions.MAX_DAYS * 86400}")
+        _cookie_script(f"{COOKIE}={token}; max-age={accounts.MAX_DAYS * 86400}")
     elif st.session_state.pop(_COOKIE_TO_CLEAR, None):
         _cookie_script(f"{COOKIE}=; max-age=0")
 

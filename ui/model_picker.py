@@ -7,7 +7,7 @@ import contextlib
 
 import streamlit as st
 
-from core.services.ai_models import ModelSummary
+from core.services.catalog import ModelSummary
 
 _CHOSEN = "chosen_model_id"
 

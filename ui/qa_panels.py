@@ -12,9 +12,18 @@ import streamlit as st
 from core.domain import ANSWER_MAX, NOTES_MAX, QUESTION_MAX, SECTION_MAX, QAType
 from core.errors import ArbiterError
 from core.permissions import Actor
-from core.services import qa_io, qas
-from core.services.qa_io import FIELDS, HEADERS, ImportPreview, OnDuplicate, RowStatus
-from core.services.qas import BulkAction, QAInput, QAQuery, Selection
+from core.services import qas
+from core.services.qas import (
+    FIELDS,
+    HEADERS,
+    BulkAction,
+    ImportPreview,
+    OnDuplicate,
+    QAInput,
+    QAQuery,
+    RowStatus,
+    Selection,
+)
 from core.tabular import Progress, Table
 from core.uow import UnitOfWork
 from ui.errors import show_error
@@ -255,7 +264,7 @@ def _confirm_import(
         try:
             if prefix == "qas_paste":
                 st.session_state.pop("qas_paste_text", None)
-            result = qa_io.commit_import(
+            result = qas.commit_import(
                 new_uow(),
                 actor,
                 model_id,
@@ -277,14 +286,14 @@ def _confirm_import(
 
 
 def _mapping_widgets(table: Table, prefix: str) -> dict[str, str | None]:
-    suggested = qa_io.suggest_mapping(table.headers) if table.kind != "paste" else {}
+    suggested = qas.suggest_mapping(table.headers) if table.kind != "paste" else {}
     options: list[str | None] = [None, *table.headers]
     mapping: dict[str, str | None] = {}
     cols = st.columns(len(FIELDS))
     for col, name in zip(cols, FIELDS, strict=True):
         default = suggested.get(name)
         mapping[name] = col.selectbox(
-            f"{HEADERS[name].capitalize()}{' *' if name in qa_io.REQUIRED else ''}",
+            f"{HEADERS[name].capitalize()}{' *' if name in qas.REQUIRED else ''}",
             options,
             index=options.index(default) if default in options else 0,
             format_func=lambda h: "— none —" if h is None else h,
@@ -320,7 +329,7 @@ def _preview_and_confirm(
     if cached is None or cached[0] != signature:
         report, done = progress_bar("Checking")
         try:
-            preview = qa_io.preview_import(
+            preview = qas.preview_import(
                 new_uow(), actor, model_id, table, mapping, on_duplicate, progress=report
             )
         except ArbiterError as exc:
@@ -358,7 +367,7 @@ def import_panel(
     if cached is None or cached[0] != cache_key:
         report, done = progress_bar("Reading")
         try:
-            table = qa_io.read_upload(uploaded.name, uploaded.getvalue(), report)
+            table = qas.read_upload(uploaded.name, uploaded.getvalue(), report)
         except ArbiterError as exc:
             done()
             show_error(exc)
@@ -389,7 +398,7 @@ def paste_panel(
     if not text.strip():
         return
     try:
-        table, mapping = qa_io.read_paste(text)
+        table, mapping = qas.read_paste(text)
     except ArbiterError as exc:
         show_error(exc)
         return
@@ -408,7 +417,7 @@ def export_panel(
     if c2.button("Prepare export", key="qas_export_go", icon=":material/download:"):
         report, done = progress_bar("Exporting")
         try:
-            exported = qa_io.export_qas(new_uow(), actor, query, kind, report)
+            exported = qas.export_qas(new_uow(), actor, query, kind, report)
         except ArbiterError as exc:
             done()
             show_error(exc)

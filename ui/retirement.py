@@ -8,8 +8,8 @@ import streamlit as st
 
 from core.domain import ProviderType, utcnow
 from core.permissions import Actor
-from core.services import deprecation
-from core.services.deprecation import (
+from core.services import catalog
+from core.services.catalog import (
     OPENAI_WIND_DOWN_NOTICE,
     RETIREMENT_WINDOW_DAYS,
     BaseModelInput,
@@ -20,7 +20,7 @@ from ui.errors import attempt, errors_shown
 
 
 def models_at_risk(actor: Actor) -> dict[int, RetirementFlag]:
-    return attempt(lambda: deprecation.models_at_risk(context.uow(), actor)) or {}
+    return attempt(lambda: catalog.models_at_risk(context.uow(), actor)) or {}
 
 
 def flags_banner(flags: dict[int, RetirementFlag]) -> None:
@@ -51,7 +51,7 @@ def wind_down_notice(actor: Actor, *, key: str) -> None:
 
     def archive() -> bytes:
         # Built only when the button is pressed: it reads every model's training data.
-        return deprecation.export_training_sets(context.uow(), actor).as_zip()
+        return catalog.export_training_sets(context.uow(), actor).as_zip()
 
     action.download_button(
         "Export all training sets",
@@ -75,7 +75,7 @@ def base_model_admin(actor: Actor) -> None:
             "provider's date replaces a typed one at the next refresh. Every change is audited."
         )
         if st.button("Refresh from the providers", icon=":material/sync:", key="bm_refresh"):
-            report = attempt(lambda: deprecation.refresh_from_providers(context.uow(), actor))
+            report = attempt(lambda: catalog.refresh_from_providers(context.uow(), actor))
             if report is not None:
                 st.toast(
                     f"Asked {report.connections_asked} connection(s); "
@@ -83,7 +83,7 @@ def base_model_admin(actor: Actor) -> None:
                 )
                 for problem in report.problems:
                     st.warning(problem)
-        rows = attempt(lambda: deprecation.list_base_models(context.uow(), actor)) or []
+        rows = attempt(lambda: catalog.list_base_models(context.uow(), actor)) or []
         if rows:
             st.dataframe(
                 pd.DataFrame(
@@ -112,7 +112,7 @@ def base_model_admin(actor: Actor) -> None:
             notes = st.text_input("Notes (e.g. where it was announced)", key="bm_notes")
             if st.form_submit_button("Save shutdown date", type="primary"):
                 with errors_shown():
-                    saved = deprecation.save_base_model(
+                    saved = catalog.save_base_model(
                         context.uow(),
                         actor,
                         BaseModelInput(provider or ProviderType.OPENAI, name, shutdown, notes),
@@ -128,5 +128,5 @@ def base_model_admin(actor: Actor) -> None:
             c2.write("")
             if c2.button("Remove", key="bm_remove_go", icon=":material/delete:"):
                 with errors_shown():
-                    deprecation.delete_base_model(context.uow(), actor, int(chosen))
+                    catalog.delete_base_model(context.uow(), actor, int(chosen))
                     st.rerun()

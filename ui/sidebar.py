@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.permissions import Actor
-from core.services import notifications
+from core.services import accounts
 from ui import context
 from ui.errors import attempt
 
@@ -13,7 +13,7 @@ from ui.errors import attempt
 def render(actor: Actor) -> None:
     with st.sidebar:
         st.caption(f"Signed in as **{actor.display_name or actor.email}** · {actor.role.value}")
-        unread = attempt(lambda: notifications.unread_count(context.uow(), actor)) or 0
+        unread = attempt(lambda: accounts.unread_count(context.uow(), actor)) or 0
         # The navigation lists the page already; this link is the badge for news.
         if unread:
             st.page_link(

@@ -7,19 +7,19 @@ import pandas as pd
 import streamlit as st
 
 from core.permissions import Actor, Permission
-from core.services import versions
-from core.services.ai_models import ModelDetail
-from core.services.versions import VersionView
+from core.services import compilation
+from core.services.catalog import ModelDetail
+from core.services.compilation import VersionView
 from ui import context
 from ui.errors import attempt, errors_shown
 
 
 def render(model: ModelDetail, actor: Actor) -> None:
-    listed = attempt(lambda: versions.list_versions(context.uow(), actor, model.id))
+    listed = attempt(lambda: compilation.list_versions(context.uow(), actor, model.id))
     if not listed:
         st.info("No versions yet: the first successful compilation creates v1.")
         return
-    answering = attempt(lambda: versions.answering_version(context.uow(), actor, model.id))
+    answering = attempt(lambda: compilation.answering_version(context.uow(), actor, model.id))
     if answering is not None:
         how = "pinned" if answering.pinned else "active"
         st.caption(f"Chat answers with v{answering.number} ({how}).")
@@ -84,9 +84,9 @@ def _switch_form(model: ModelDetail, actor: Actor, listed: list[VersionView]) ->
         version = next(v for v in candidates if v.id == chosen)
         with errors_shown():
             if version.held_back:
-                versions.activate_version(context.uow(), actor, version.id, reason)
+                compilation.activate_version(context.uow(), actor, version.id, reason)
             else:
-                versions.rollback(context.uow(), actor, version.id, reason)
+                compilation.rollback(context.uow(), actor, version.id, reason)
             st.toast(f"v{version.number} is now the active version of {model.name}.")
             st.rerun()
 
@@ -106,6 +106,6 @@ def _pin_form(model: ModelDetail, actor: Actor, listed: list[VersionView]) -> No
     )
     if chosen != current and st.button("Save pinned version", key=f"versions_pin_save_{model.id}"):
         with errors_shown():
-            versions.pin_version(context.uow(), actor, model.id, chosen)
+            compilation.pin_version(context.uow(), actor, model.id, chosen)
             st.toast("Pinned version saved.")
             st.rerun()

@@ -13,8 +13,8 @@ from core import db
 from core.domain import ConversationOrigin, ConversationStatus, MessageRole, Role
 from core.models import User
 from core.permissions import Actor
-from core.services import ai_models, conversations, transcripts
-from core.services.conversations import ConversationFilter
+from core.services import catalog, curation
+from core.services.curation import ConversationFilter
 from core.uow import UnitOfWork
 from tests.browser.conftest import AppServer
 from tests.browser.helpers import open_page, sign_in, wait_idle
@@ -33,7 +33,7 @@ def trained(app_server: AppServer) -> Iterator[tuple[UnitOfWork, Actor, int]]:
         user = uow.session.scalar(select(User).where(User.role == Role.TRAINER).limit(1))
         assert user is not None
         trainer = Actor(user.id, user.email, user.role, user.display_name)
-    support = ai_models.get_model_by_name(uow, trainer, "Northwind Support")
+    support = catalog.get_model_by_name(uow, trainer, "Northwind Support")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ARBITER_DATA_DIR", str(app_server.data_dir))
         make_local_version(uow, support.id)
@@ -78,14 +78,14 @@ def test_ask_the_arbiter_and_train_it_with_a_correction(
     expect(page.get_by_role("heading", name="Training conversations", exact=True)).to_be_visible()
     expect(page.get_by_text("Origin: chat")).to_be_visible()
 
-    ready = conversations.list_conversations(
+    ready = curation.list_conversations(
         uow,
         trainer,
         support_id,
         ConversationFilter(statuses=[ConversationStatus.READY], origins=[ConversationOrigin.CHAT]),
     )
     assert ready.total == 1
-    detail = conversations.get_conversation(uow, trainer, ready.rows[0].id)
+    detail = curation.get_conversation(uow, trainer, ready.rows[0].id)
     assert [(m.role, m.content, m.weight) for m in detail.messages] == [
         (MessageRole.USER, QUESTION, None),
         (MessageRole.ASSISTANT, CORRECTION, 1),
@@ -96,7 +96,7 @@ def test_approve_one_transcript_in_the_queue(
     page: Page, app_server: AppServer, trained: tuple[UnitOfWork, Actor, int]
 ) -> None:
     uow, trainer, support_id = trained
-    first = transcripts.next_in_queue(uow, trainer, support_id)
+    first = curation.next_in_queue(uow, trainer, support_id)
     assert first is not None
     sign_in_as_trainer(page, app_server)
     open_page(page, "Transcript curation")
@@ -111,8 +111,8 @@ def test_approve_one_transcript_in_the_queue(
     wait_idle(page)
     expect(page.get_by_text("Approved: conversation")).to_be_visible()
 
-    decided = transcripts.get_transcript(uow, trainer, first.id)
+    decided = curation.get_transcript(uow, trainer, first.id)
     assert decided.status == "approved" and decided.conversation_id is not None
-    conv = conversations.get_conversation(uow, trainer, decided.conversation_id)
+    conv = curation.get_conversation(uow, trainer, decided.conversation_id)
     assert conv.status == ConversationStatus.READY and conv.origin == ConversationOrigin.IMPORT
     assert [m.content for m in conv.messages] == [m.content for m in first.messages]

@@ -20,7 +20,7 @@ from core import db
 from core.domain import ChatKind, MessageRole, Role
 from core.models import QA, User
 from core.permissions import Actor
-from core.services import ai_models, chat, conversations, qa_io
+from core.services import catalog, chat, curation, qas
 from core.training.conversations import MessageDraft
 from core.uow import UnitOfWork
 from tests.browser.conftest import AppServer
@@ -48,7 +48,7 @@ def seeded(app_server: AppServer) -> Iterator[Seeded]:
         user = uow.session.scalar(select(User).where(User.role == Role.TRAINER).limit(1))
         assert user is not None
         trainer = Actor(user.id, user.email, user.role, user.display_name)
-    model = ai_models.get_model_by_name(uow, trainer, "Northwind Support").id
+    model = catalog.get_model_by_name(uow, trainer, "Northwind Support").id
 
     group = chat.create_chat(uow, trainer, "Markup test", ChatKind.GROUP)
     chat.post_message(uow, trainer, group.id, f"{SCRIPT} chat one")
@@ -56,13 +56,13 @@ def seeded(app_server: AppServer) -> Iterator[Seeded]:
 
     rows = [["question", "answer"], [f"{SCRIPT} Q&A question?", f"{IMG} Q&A answer."]]
     content = "\n".join(",".join('"' + c.replace('"', '""') + '"' for c in r) for r in rows)
-    table = qa_io.read_upload("markup.csv", content.encode())
-    qa_io.commit_import(uow, trainer, model, table, qa_io.suggest_mapping(table.headers))
+    table = qas.read_upload("markup.csv", content.encode())
+    qas.commit_import(uow, trainer, model, table, qas.suggest_mapping(table.headers))
     with uow:
         qa_id = uow.session.scalar(select(QA.id).where(QA.question.startswith(SCRIPT)))
         assert qa_id is not None
 
-    conversation = conversations.create_conversation(
+    conversation = curation.create_conversation(
         uow,
         trainer,
         model,

@@ -1,0 +1,70 @@
+"""Curation: training conversations, imported transcripts, and Train AI from chat answers.
+
+Every use case is ``fn(uow, actor, ...)``: one transaction, the caller's permission checked
+first, plain data back. Other packages and the pages use only the names below."""
+
+from __future__ import annotations
+
+from core.services.curation.conversation_status import (
+    delete_conversation,
+    set_status,
+    set_status_bulk,
+)
+from core.services.curation.conversations import (
+    ConversationDetail,
+    ConversationFilter,
+    ConversationRow,
+    Editor,
+    MessageView,
+    conversation_editors,
+    create_conversation,
+    get_conversation,
+    list_conversations,
+    save_conversation,
+)
+from core.services.curation.train_ai import TrainResult, train_from_chat, train_preview
+from core.services.curation.transcripts import (
+    Decision,
+    TranscriptView,
+    approve_transcript,
+    get_transcript,
+    import_transcripts,
+    list_transcripts,
+    next_in_queue,
+    queue_progress,
+    reject_transcript,
+    requeue_skipped,
+    send_chat_to_queue,
+    skip_transcript,
+)
+
+__all__ = [
+    "ConversationDetail",
+    "ConversationFilter",
+    "ConversationRow",
+    "Decision",
+    "Editor",
+    "MessageView",
+    "TrainResult",
+    "TranscriptView",
+    "approve_transcript",
+    "conversation_editors",
+    "create_conversation",
+    "delete_conversation",
+    "get_conversation",
+    "get_transcript",
+    "import_transcripts",
+    "list_conversations",
+    "list_transcripts",
+    "next_in_queue",
+    "queue_progress",
+    "reject_transcript",
+    "requeue_skipped",
+    "save_conversation",
+    "send_chat_to_queue",
+    "set_status",
+    "set_status_bulk",
+    "skip_transcript",
+    "train_from_chat",
+    "train_preview",
+]
