@@ -155,8 +155,11 @@ class Provider(Protocol):
     # How long to wait before reading a running job again: first, then doubling up to max.
     poll_seconds: float
     max_poll_seconds: float
-    # None: a trained model answers by its id, no deployment needed (OpenAI, local).
-    deployments: Deployments | None
+
+    @property
+    def deployments(self) -> Deployments | None:
+        """None: a trained model answers by its id, no deployment needed (OpenAI, local)."""
+        ...
 
     def list_base_models(self) -> list[BaseModel]:
         """The base models this connection can use, with shutdown dates where known."""

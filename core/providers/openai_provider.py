@@ -70,7 +70,8 @@ class OpenAIProvider(SdkProvider):
 
     def list_base_models(self) -> list[BaseModel]:
         # OpenAI's model list is one unpaged answer; it is bounded all the same.
-        models = self._read("list the models", lambda: list(self.client.models.list().data))
+        # Not retried: an admin testing the connection wants the first answer.
+        models = self._once("list the models", lambda: list(self.client.models.list().data))
         result = []
         for model in models[:MAX_MODELS]:
             shutdown = getattr(model, "shutdown_date", None)

@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -162,7 +162,6 @@ class SdkProvider:
     vendor = "OpenAI"
     poll_seconds = 10.0
     max_poll_seconds = 120.0
-    deployments: Deployments | None = None
 
     def __init__(
         self,
@@ -180,9 +179,13 @@ class SdkProvider:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={str(self.client.base_url)!r})"
 
+    @property
+    def deployments(self) -> Deployments | None:
+        return None
+
     # -- plumbing --------------------------------------------------------------------------
 
-    def _translate(self, action: str) -> Any:
+    def _translate(self, action: str) -> AbstractContextManager[None]:
         return translate_errors(action, self.vendor, self.key_env)
 
     def _once(self, action: str, call: Callable[[], T]) -> T:
