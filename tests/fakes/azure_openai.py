@@ -11,7 +11,8 @@ Data plane, all under ``/openai`` and all with ``?api-version=`` (one of ``api_v
 else 404 ``notFound``)::
 
     POST   /files                         201 (not 200); file objects carry no nulls
-    GET    /files, /files/{id}, /files/{id}/content;  DELETE /files/{id}
+    GET    /files (object and data only: FileList pages nothing), /files/{id},
+           /files/{id}/content;  DELETE /files/{id}
     POST   /fine_tuning/jobs              201; only the fields of FineTuningJobCreation
                                           (model, training_file, validation_file,
                                           hyperparameters, suffix <= 40 of [A-Za-z0-9_-],
@@ -273,7 +274,9 @@ class FakeAzureOpenAI(FakeOpenAI):
             return body
         kind = body.get("object")
         if kind == "list":
-            return _no_nulls({**body, "data": [self._azure_body(item) for item in body["data"]]})
+            # Azure's lists carry object, data and has_more; no first_id or last_id.
+            data = [self._azure_body(item) for item in body["data"]]
+            return _no_nulls({"object": "list", "data": data, "has_more": body.get("has_more")})
         if kind == "fine_tuning.job":
             return self._azure_job(body)
         if kind == "fine_tuning.job.event":
@@ -305,7 +308,9 @@ class FakeAzureOpenAI(FakeOpenAI):
             out["target"] = str(error["param"])
         return {"error": out}
 
-    def _azure_response(self, response: _Response, created: bool) -> _Response:
+    def _azure_response(
+        self, response: _Response, created: bool, file_list: bool = False
+    ) -> _Response:
         if response.chunks is not None or not response.content_type.startswith("application/json"):
             return response
         try:
@@ -317,6 +322,8 @@ class FakeAzureOpenAI(FakeOpenAI):
             new = self._ms_error(response.status, error if isinstance(error, dict) else {})
         else:
             new = self._azure_body(body)
+            if file_list and isinstance(new, dict):
+                new = {"object": "list", "data": new.get("data", [])}  # FileList: no paging
         status = 201 if created and response.status == 200 else response.status
         return _json_response(status, new, response.headers)
 
@@ -381,7 +388,8 @@ class FakeAzureOpenAI(FakeOpenAI):
                 response = handler(request, query, *args)
         except _ApiError as error:
             response = error.response
-        return self._azure_response(response, created)
+        file_list = request.method == "GET" and segments == ["files"]
+        return self._azure_response(response, created, file_list)
 
     def _azure_route(self, method: str, segments: list[str]) -> tuple[Any, list[str]]:
         chat = len(segments) == 4 and segments[0] == "deployments" and segments[1]
@@ -448,4 +456,36 @@ class FakeAzureOpenAI(FakeOpenAI):
         body = self._json_body(request)
         body["model"] = deployment["properties"]["model"]["name"]
         self.chat_deployments.append(name)
-        return self._chat(dataclasses.replace(request, body=json.dumps(body).encode()), query)
+        answer = self._chat(dataclasses.replace(request, body=json.dumps(body).encode()), query)
+        if answer.chunks is None:
+            return _json_response(answer.status, _azure_completion(json.loads(answer.body)))
+        chunks = []
+        for chunk in answer.chunks:
+            text = chunk.decode().removeprefix("data: ").strip()
+            if text == "[DONE]":
+                chunks.append(chunk)
+            else:
+                chunks.append(
+                    f"data: {json.dumps(_azure_completion(json.loads(text)))}\n\n".encode()
+                )
+        return dataclasses.replace(answer, chunks=chunks)
+
+
+def _azure_completion(completion: JSON) -> JSON:
+    """A chat completion (or chunk) as api-version 2024-10-21 describes it: no service_tier,
+    annotations or token details beyond reasoning_tokens."""
+    completion = {k: v for k, v in completion.items() if k != "service_tier"}
+    completion["choices"] = [
+        {**c, "message": {k: v for k, v in c["message"].items() if k != "annotations"}}
+        if "message" in c
+        else c
+        for c in completion["choices"]
+    ]
+    usage = completion.get("usage")
+    if isinstance(usage, dict):
+        details = usage.get("completion_tokens_details") or {}
+        completion["usage"] = {
+            **{k: v for k, v in usage.items() if not k.endswith("_details")},
+            "completion_tokens_details": {"reasoning_tokens": details.get("reasoning_tokens", 0)},
+        }
+    return completion
