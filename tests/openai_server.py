@@ -538,7 +538,7 @@ class FakeOpenAI:
         self.chat_requests: list[JSON] = []
         self.server_errors: list[str] = []  # tracebacks of bugs in this server
         # Lists ("files", "jobs", "events", "checkpoints") that repeat their first page with
-        # has_more: true, as a stateless mock does.
+        # has_more: true and ignore metadata filters, as a stateless mock does.
         self.repeating_lists: set[str] = set()
 
         self._job_states: dict[str, _JobState] = {}
@@ -1287,7 +1287,7 @@ class FakeOpenAI:
         jobs = list(reversed(self.jobs.values()))  # newest first
         if query.get("metadata") == "null":
             jobs = [job for job in jobs if not job["metadata"]]
-        if filters:
+        if filters and "jobs" not in self.repeating_lists:  # a stateless mock filters nothing
             jobs = [
                 job
                 for job in jobs

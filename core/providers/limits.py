@@ -31,6 +31,9 @@ MAX_WAIT = 8.0
 # A longer Retry-After is not slept through inside a call: the error carries it to the
 # engine, which schedules the next attempt that much later without holding a worker.
 MAX_RETRY_AFTER_IN_CALL = 20.0
+# The engine's wait between steps after an outage: doubling from its first wait
+# (ARBITER_RETRY_SECONDS), jittered, never longer than this unless Retry-After says so.
+ENGINE_MAX_WAIT = 300.0
 # A Retry-After beyond this is treated as this (a provider's typo must not park a
 # compilation for days).
 MAX_RETRY_AFTER = 3_600.0
