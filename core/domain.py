@@ -60,6 +60,7 @@ class Role(enum.StrEnum):
 class ProviderType(enum.StrEnum):
     OPENAI = "openai"
     LOCAL = "local"
+    AZURE_OPENAI = "azure_openai"
 
 
 class ModelKind(enum.StrEnum):

@@ -10,7 +10,8 @@ a short apology with a reference, never the traceback.
     ├── Conflict
     │   ├── EditConflict            a row changed since it was read (optimistic locking)
     │   ├── AlreadyExists           the same record exists already (e.g. trained twice)
-    │   └── AlreadyRunning          one compilation per model at a time
+    │   ├── AlreadyRunning          one compilation per model at a time
+    │   └── DatabaseBusy            rolled back after a lock wait or deadlock: try again
     ├── PermissionDenied
     ├── AuthenticationFailed
     │   └── AccountLocked
@@ -18,10 +19,12 @@ a short apology with a reference, never the traceback.
     ├── BudgetExceeded
     └── ProviderError               the AI provider could not do what was asked
         ├── ProviderUnavailable     outage, timeout, dropped connection: try again later
-        ├── ProviderAuthError       missing or rejected API key
-        ├── ProviderRateLimited
-        ├── UnknownBaseModel
-        └── FineTuningUnavailable   the account or model cannot be fine-tuned (any more)
+        │   └── ProviderRateLimited ``retry_after``: the seconds the provider asked for
+        ├── ProviderAuthError       missing or rejected API key or token
+        ├── ProviderOutOfCredit     out of credit or over quota: retrying does not help
+        ├── UnknownBaseModel        no such base model, or not one that can be fine-tuned
+        ├── FineTuningUnavailable   the account or model cannot be fine-tuned (any more)
+        └── DeploymentFailed        the provider could not deploy a trained model
 """
 
 from __future__ import annotations
@@ -154,9 +157,18 @@ class ProviderRateLimited(ProviderUnavailable):
         self.retry_after = retry_after
 
 
+class ProviderOutOfCredit(ProviderError):
+    """The account is out of credit or over its quota (OpenAI's 429 ``insufficient_quota``,
+    Azure's ``quotaExceeded``): not a rate limit, so it is never retried."""
+
+
 class UnknownBaseModel(ProviderError):
     pass
 
 
 class FineTuningUnavailable(ProviderError):
     pass
+
+
+class DeploymentFailed(ProviderError):
+    """The provider reported that a deployment of a trained model failed."""

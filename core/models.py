@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column, relationship
@@ -130,6 +131,17 @@ class ProviderConnection(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Azure OpenAI: the data-plane API version; Microsoft Entra ID instead of a key; the
+    # Resource Manager coordinates of the resource whose deployments are made (or
+    # manual_deployments: an admin makes them and names one per version); what a
+    # deployment costs per hour while it exists.
+    api_version: Mapped[str | None] = mapped_column(String(40))
+    entra_id: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    azure_subscription_id: Mapped[str | None] = mapped_column(String(64))
+    azure_resource_group: Mapped[str | None] = mapped_column(String(90))
+    azure_account_name: Mapped[str | None] = mapped_column(String(64))
+    manual_deployments: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    hosting_price_per_hour: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
 
     __mapper_args__ = {"version_id_col": row_version}
     __table_args__ = NEVER_REUSE_IDS

@@ -66,7 +66,12 @@ give the same text), a final chunk with ``finish_reason: "stop"``, a usage chunk
 ``stream_options.include_usage``, then ``data: [DONE]``.
 
 Faults (``Fault`` below) are queued with ``add_fault(method, path_pattern, fault, times)``
-and fire before authentication, in the order they were added.
+and fire before authentication, in the order they were added. ``repeating_lists`` makes a
+list misbehave as a stateless mock does: the same first page, always ``has_more: true``.
+
+Azure OpenAI's dialect of the same protocol (``/openai/...?api-version=``, ``api-key``,
+deployments and the Resource Manager API) is ``tests.fakes.azure_openai.FakeAzureOpenAI``,
+a subclass of this server.
 """
 
 from __future__ import annotations
@@ -281,6 +286,18 @@ class Fault:
             404,
             f"The model `{name}` does not exist or you do not have access to it.",
             code="model_not_found",
+            param="model",
+        )
+
+    @classmethod
+    def model_not_fine_tunable(cls) -> Fault:
+        """400 "model_not_available" with the real API's wording for a base model that
+        cannot be fine-tuned or has a typo in its name: "Model {model} is not available for
+        fine-tuning or does not exist." (param "model")."""
+        return cls.http_error(
+            400,
+            "Model {model} is not available for fine-tuning or does not exist.",
+            code=FINE_TUNING_UNAVAILABLE_CODE,
             param="model",
         )
 
@@ -520,6 +537,9 @@ class FakeOpenAI:
         self.request_log: list[RecordedRequest] = []
         self.chat_requests: list[JSON] = []
         self.server_errors: list[str] = []  # tracebacks of bugs in this server
+        # Lists ("files", "jobs", "events", "checkpoints") that repeat their first page with
+        # has_more: true and ignore metadata filters, as a stateless mock does.
+        self.repeating_lists: set[str] = set()
 
         self._job_states: dict[str, _JobState] = {}
         self._faults: list[_QueuedFault] = []
@@ -590,6 +610,10 @@ class FakeOpenAI:
         with self.lock:
             self._faults.append(queued)
 
+    def _fault_reply(self, fault: Fault, request: RecordedRequest) -> _Response:
+        """The answer of an "error" fault (a subclass may translate the body)."""
+        return _Handler.fault_response(fault, request)
+
     def clear_faults(self) -> None:
         with self.lock:
             self._faults.clear()
@@ -600,13 +624,17 @@ class FakeOpenAI:
         with self.lock:
             return len(self._faults)
 
+    def _fault_paths(self, path: str) -> tuple[str, ...]:
+        """The forms of a request path that a fault pattern may match."""
+        return (path, path.removeprefix("/v1"))
+
     def _take_fault(self, method: str, path: str) -> Fault | None:
-        short = path.removeprefix("/v1")
+        paths = self._fault_paths(path)
         with self.lock:
             for queued in self._faults:
                 if queued.method not in ("*", method):
                     continue
-                if not (queued.pattern.fullmatch(path) or queued.pattern.fullmatch(short)):
+                if not any(queued.pattern.fullmatch(one) for one in paths):
                     continue
                 if queued.remaining > 0:
                     queued.remaining -= 1
@@ -794,17 +822,19 @@ class FakeOpenAI:
     def _store_file(
         self, filename: str, content: bytes, purpose: str, expires_at: int | None = None
     ) -> JSON:
+        # expires_at and status_details are left out when there is nothing to say: the
+        # description types them as integer and string, never null.
         file: JSON = {
             "id": _new_id("file-", 22),
             "object": "file",
             "bytes": len(content),
             "created_at": self._now(),
-            "expires_at": expires_at,
             "filename": filename,
             "purpose": purpose,
             "status": "processed",
-            "status_details": None,
         }
+        if expires_at is not None:
+            file["expires_at"] = expires_at
         self.files[file["id"]] = file
         self.file_contents[file["id"]] = content
         return file
@@ -910,6 +940,15 @@ class FakeOpenAI:
             )
         return body
 
+    def _list_page(
+        self, kind: str, items: list[JSON], query: Mapping[str, str], limit: int
+    ) -> tuple[list[JSON], bool]:
+        """One page of a list; a list named in ``repeating_lists`` misbehaves: it answers its
+        first page whatever ``after`` says, and always says ``has_more: true``."""
+        if kind in self.repeating_lists:
+            return items[:limit], True
+        return _page(items, query.get("after"), limit)
+
     @staticmethod
     def _limit(query: Mapping[str, str], default: int, maximum: int = 10_000) -> int:
         raw = query.get("limit")
@@ -993,7 +1032,7 @@ class FakeOpenAI:
             files = [f for f in files if f["purpose"] == query["purpose"]]
         if query.get("order", "desc") == "desc":
             files.reverse()
-        page, has_more = _page(files, query.get("after"), limit)
+        page, has_more = self._list_page("files", files, query, limit)
         return _json_response(
             200,
             {
@@ -1248,13 +1287,13 @@ class FakeOpenAI:
         jobs = list(reversed(self.jobs.values()))  # newest first
         if query.get("metadata") == "null":
             jobs = [job for job in jobs if not job["metadata"]]
-        if filters:
+        if filters and "jobs" not in self.repeating_lists:  # a stateless mock filters nothing
             jobs = [
                 job
                 for job in jobs
                 if all((job["metadata"] or {}).get(k) == v for k, v in filters.items())
             ]
-        page, has_more = _page(jobs, query.get("after"), limit)
+        page, has_more = self._list_page("jobs", jobs, query, limit)
         return _json_response(
             200,
             {"object": "list", "data": [self._public_job(j) for j in page], "has_more": has_more},
@@ -1273,7 +1312,9 @@ class FakeOpenAI:
     ) -> _Response:
         self._job_or_404(job_id)
         limit = self._limit(query, 20)
-        page, has_more = _page(list(reversed(self.events[job_id])), query.get("after"), limit)
+        page, has_more = self._list_page(
+            "events", list(reversed(self.events[job_id])), query, limit
+        )
         return _json_response(200, {"object": "list", "data": page, "has_more": has_more})
 
     def _list_checkpoints(
@@ -1282,7 +1323,7 @@ class FakeOpenAI:
         self._job_or_404(job_id)
         limit = self._limit(query, 10)
         items = list(reversed(self.checkpoints[job_id]))
-        page, has_more = _page(items, query.get("after"), limit)
+        page, has_more = self._list_page("checkpoints", items, query, limit)
         return _json_response(
             200,
             {
@@ -1529,7 +1570,7 @@ class _Handler(BaseHTTPRequestHandler):
                     self._drop()
                     return
             if fault.kind == "error":
-                self._send(self._fault_response(fault, request))
+                self._send(fake._fault_reply(fault, request))
                 return
         try:
             response = fake._dispatch(request)
@@ -1543,7 +1584,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response)
 
     @staticmethod
-    def _fault_response(fault: Fault, request: RecordedRequest) -> _Response:
+    def fault_response(fault: Fault, request: RecordedRequest) -> _Response:
         if fault.raw_body is not None:
             return _Response(fault.status, fault.raw_body, fault.content_type, dict(fault.headers))
         error = dict(fault.error or {})

@@ -11,13 +11,15 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class BaseModel:
-    """A base model the provider offers (``shutdown_date`` where the provider gives one)."""
+    """A base model the provider offers (``shutdown_date`` where the provider gives one;
+    ``fine_tuning_ends``: the last day new fine-tuning jobs are taken, where it says)."""
 
     id: str
     fine_tunable: bool = True
     context_tokens: int | None = None
     shutdown_date: date | None = None
     owned_by: str = ""
+    fine_tuning_ends: date | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,9 @@ class Checkpoint:
 
 # Job statuses as the provider reports them, mapped to what we do next. Unknown statuses
 # are treated as "still running" so that a new provider state never breaks the worker.
-JOB_RUNNING = frozenset({"validating_files", "queued", "running", "pausing", "paused"})
+JOB_RUNNING = frozenset(
+    {"validating_files", "queued", "running", "pausing", "paused", "created", "pending"}
+)
 JOB_FINISHED = frozenset({"succeeded", "failed", "cancelled"})
 
 
@@ -100,11 +104,62 @@ class ChatDelta:
     meta: Mapping[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """A trained model made callable at the provider (Azure OpenAI answers only through a
+    deployment, billed per hour while it exists). ``state`` is the provider's word
+    (Azure's ``provisioningState``: Creating, Succeeded, Failed, ...)."""
+
+    name: str
+    model: str
+    state: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def ready(self) -> bool:
+        return self.state in DEPLOYMENT_READY
+
+    @property
+    def failed(self) -> bool:
+        return self.state in DEPLOYMENT_FAILED
+
+
+DEPLOYMENT_READY = frozenset({"Succeeded", "Manual"})
+DEPLOYMENT_FAILED = frozenset({"Failed", "Canceled", "Disabled"})
+
+
+class Deployments(Protocol):
+    """Deployments of trained models. Every call is idempotent: ``deploy`` with the name of
+    an existing deployment of the same model changes nothing, so a worker that was killed
+    while deploying simply asks again."""
+
+    automatic: bool  # False: an admin makes deployments by hand and names them
+
+    def deploy(self, model: str, name: str, tags: Mapping[str, str] | None = None) -> Deployment:
+        """Ask for ``model`` to be deployed as ``name``; returns at once (poll the status)."""
+        ...
+
+    def deployment_status(self, name: str) -> Deployment | None:
+        """The deployment as it is now, or None if there is none of that name."""
+        ...
+
+    def remove_deployment(self, name: str) -> None:
+        """Remove the deployment (and its hourly charge); no error if it is gone already."""
+        ...
+
+    def list_deployments(self) -> list[Deployment]: ...
+
+
 class Provider(Protocol):
     kind: str
     # How long to wait before reading a running job again: first, then doubling up to max.
     poll_seconds: float
     max_poll_seconds: float
+
+    @property
+    def deployments(self) -> Deployments | None:
+        """None: a trained model answers by its id, no deployment needed (OpenAI, local)."""
+        ...
 
     def list_base_models(self) -> list[BaseModel]:
         """The base models this connection can use, with shutdown dates where known."""

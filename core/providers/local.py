@@ -23,6 +23,7 @@ from core.providers.base import (
     ChatDelta,
     ChatTurn,
     Checkpoint,
+    Deployments,
     Job,
     JobEvent,
     JobRequest,
@@ -49,6 +50,7 @@ class LocalProvider:
     kind = "local"
     poll_seconds = 0.2
     max_poll_seconds = 1.0
+    deployments: Deployments | None = None
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or default_root()

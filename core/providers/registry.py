@@ -6,62 +6,167 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from core import config
 from core.domain import ProviderType
 from core.providers.base import Provider
 
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+DEFAULT_AZURE_KEY_ENV = "AZURE_OPENAI_API_KEY"
+# Where Resource Manager is; a test server's address in tests.
+ARM_URL_ENV = "ARBITER_AZURE_MANAGEMENT_URL"
 
 
 @dataclass(frozen=True)
 class ConnectionSettings:
-    """What a provider needs from a connection (never the key itself)."""
+    """What a provider needs from a connection (never the key itself). The fields after
+    ``api_key_env`` are Azure OpenAI's: ``base_url`` is then the resource's endpoint."""
 
     provider_type: ProviderType
     base_url: str | None
     api_key_env: str | None
+    api_version: str | None = None
+    entra_id: bool = False  # Microsoft Entra ID instead of a key
+    azure_subscription_id: str | None = None
+    azure_resource_group: str | None = None
+    azure_account_name: str | None = None
+    manual_deployments: bool = False
+    hosting_price_per_hour: Decimal | None = None
+
+
+def _key_env(settings: ConnectionSettings) -> str:
+    if settings.api_key_env:
+        return settings.api_key_env
+    if settings.provider_type == ProviderType.AZURE_OPENAI:
+        return DEFAULT_AZURE_KEY_ENV
+    return DEFAULT_KEY_ENV
 
 
 def key_is_present(settings: ConnectionSettings) -> bool:
     if settings.provider_type == ProviderType.LOCAL:
         return True
-    return bool(config.secret(settings.api_key_env or DEFAULT_KEY_ENV))
+    if settings.provider_type == ProviderType.AZURE_OPENAI and settings.entra_id:
+        return True  # whether Entra ID signs in shows at the first request
+    return bool(config.secret(_key_env(settings)))
+
+
+_entra_lock = threading.Lock()
+_entra: TokenCredential | None = None
+
+
+def use_entra_credential(credential: TokenCredential | None) -> None:
+    """The Microsoft Entra ID credential for every Azure connection of this process (None:
+    ``DefaultAzureCredential``, built on first use). Tests give one that hands out fixed
+    tokens; an application may give its own."""
+    global _entra
+    with _entra_lock:
+        _entra = credential
+        _clients.clear()
+
+
+def _entra_credential() -> TokenCredential:
+    global _entra
+    with _entra_lock:
+        if _entra is None:
+            from azure.identity import DefaultAzureCredential
+
+            _entra = DefaultAzureCredential()
+        return _entra
 
 
 # Building an SDK client loads the system's CA certificates (about 70 ms of CPU): a worker
 # that built one per step spent most of its time there. A client is thread-safe and keeps
 # its connections alive, so one is kept per endpoint, key and timeout.
 _CACHE_SIZE = 16
-_clients: OrderedDict[tuple[str | None, str, str, float], Provider] = OrderedDict()
+_clients: OrderedDict[Hashable, Provider] = OrderedDict()
 _clients_lock = threading.Lock()
 
 
-def provider_for(settings: ConnectionSettings) -> Provider:
-    # Imported here: the SDK and scikit-learn are slow to import and often not needed.
-    if settings.provider_type == ProviderType.LOCAL:
-        from core.providers.local import LocalProvider
-
-        return LocalProvider()
-    from core.providers.openai_provider import DEFAULT_TIMEOUT, OpenAIProvider
-
-    key_env = settings.api_key_env or DEFAULT_KEY_ENV
-    base_url = settings.base_url or config.secret("OPENAI_BASE_URL")
-    timeout = float(os.environ.get("ARBITER_OPENAI_TIMEOUT") or DEFAULT_TIMEOUT)
-    api_key = config.secret(key_env)
-    if not api_key:
-        return OpenAIProvider(api_key, base_url, key_env=key_env, timeout=timeout)  # raises
-    # Keyed by a digest: a changed key (or a key removed) is never served an old client.
-    cache_key = (base_url, key_env, hashlib.sha256(api_key.encode()).hexdigest(), timeout)
+def _cached(cache_key: Hashable) -> Provider | None:
     with _clients_lock:
         found = _clients.get(cache_key)
         if found is not None:
             _clients.move_to_end(cache_key)
-            return found
-    built = OpenAIProvider(api_key, base_url, key_env=key_env, timeout=timeout)
+        return found
+
+
+def _keep(cache_key: Hashable, built: Provider) -> Provider:
     with _clients_lock:
         _clients[cache_key] = built
         while len(_clients) > _CACHE_SIZE:
             _clients.popitem(last=False)
     return built
+
+
+def _timeout() -> float:
+    from core.providers.openai_sdk import DEFAULT_TIMEOUT
+
+    return float(os.environ.get("ARBITER_OPENAI_TIMEOUT") or DEFAULT_TIMEOUT)
+
+
+def provider_for(settings: ConnectionSettings) -> Provider:
+    # Imported here: the SDKs and scikit-learn are slow to import and often not needed.
+    if settings.provider_type == ProviderType.LOCAL:
+        from core.providers.local import LocalProvider
+
+        return LocalProvider()
+    if settings.provider_type == ProviderType.AZURE_OPENAI:
+        return _azure(settings)
+    from core.providers.openai_provider import OpenAIProvider
+
+    key_env = _key_env(settings)
+    base_url = settings.base_url or config.secret("OPENAI_BASE_URL")
+    timeout = _timeout()
+    api_key = config.secret(key_env)
+    if not api_key:
+        return OpenAIProvider(api_key, base_url, key_env=key_env, timeout=timeout)  # raises
+    # Keyed by a digest: a changed key (or a key removed) is never served an old client.
+    cache_key = (base_url, key_env, hashlib.sha256(api_key.encode()).hexdigest(), timeout)
+    found = _cached(cache_key)
+    if found is not None:
+        return found
+    return _keep(cache_key, OpenAIProvider(api_key, base_url, key_env=key_env, timeout=timeout))
+
+
+def _azure(settings: ConnectionSettings) -> Provider:
+    from core.errors import ProviderAuthError
+    from core.providers.azure_deployments import MANAGEMENT_URL
+    from core.providers.azure_openai import AZURE_API_VERSION, AzureOpenAIProvider, AzureSettings
+
+    if not settings.base_url:
+        raise ProviderAuthError(
+            "This Azure OpenAI connection has no endpoint (https://RESOURCE.openai.azure.com)."
+        )
+    key_env = None if settings.entra_id else _key_env(settings)
+    api_key = config.secret(key_env) if key_env else None
+    azure = AzureSettings(
+        endpoint=settings.base_url,
+        api_version=settings.api_version or AZURE_API_VERSION,
+        key_env=key_env,
+        subscription_id=settings.azure_subscription_id,
+        resource_group=settings.azure_resource_group,
+        account_name=settings.azure_account_name,
+        manual_deployments=settings.manual_deployments,
+        management_url=config.secret(ARM_URL_ENV) or MANAGEMENT_URL,
+        hosting_price_per_hour=settings.hosting_price_per_hour,
+    )
+    timeout = _timeout()
+    # Resource Manager signs in with Entra ID even where the data plane takes a key.
+    needs_entra = settings.entra_id or (azure.arm_complete and not azure.manual_deployments)
+    credential = _entra_credential() if needs_entra else None
+    if key_env and not api_key:
+        return AzureOpenAIProvider(azure, credential=credential, timeout=timeout)  # raises
+    digest = hashlib.sha256(api_key.encode()).hexdigest() if api_key else None
+    cache_key = (azure, digest, id(credential), timeout)
+    found = _cached(cache_key)
+    if found is not None:
+        return found
+    built = AzureOpenAIProvider(azure, api_key=api_key, credential=credential, timeout=timeout)
+    return _keep(cache_key, built)

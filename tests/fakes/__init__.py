@@ -1,0 +1,2 @@
+"""Local servers that speak cloud providers' wire protocols, for tests (the OpenAI one is
+``tests.openai_server``)."""
