@@ -6,11 +6,13 @@ PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 WORKERS ?= 2
 
-.PHONY: run test lint unit setup setup-dev bench worker scale-up scale-down scale-status clean-data help
+.PHONY: run test lint unit test-clock setup setup-dev bench worker scale-up scale-down scale-status clean-data help
 
 help:
 	@echo "make run    - set up (venv, dependencies, database, demo data) and start the app"
-	@echo "make test   - set up and run lint, type checks and every test"
+	@echo "make test   - set up and run lint, type checks and every test (also at other dates)"
+	@echo "make unit   - the unit tier only (no database, no network; seconds)"
+	@echo "make test-clock - the suite with the clock at a month start, a new year and a DST change"
 	@echo "make bench  - run every benchmark and print one table of figures"
 	@echo "make worker - start a separate compilation worker (python -m core.worker)"
 	@echo "make scale-up DATABASE_URL=postgresql+psycopg://... INSTANCES=2 WORKERS=4"
@@ -46,8 +48,25 @@ lint: setup-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Moments that break date assumptions: a month's first days, a new year, and the night the
+# clocks go forward in Europe (01:30 in Berlin, an hour before 02:00 becomes 03:00).
+CLOCKS ?= 2027-03-02T12:00:00+00:00 2028-01-02T12:00:00+00:00 2027-03-28T01:30:00+01:00
+
 test: lint
 	$(BIN)/pytest -n $(WORKERS) --dist loadgroup
+	$(MAKE) --no-print-directory test-clock
+
+unit: setup-dev
+	$(BIN)/pytest tests/unit -q
+
+# Every tier but the browser journeys, once per moment in CLOCKS, in the time zone of Berlin.
+test-clock: setup-dev
+	@for moment in $(CLOCKS); do \
+		echo "== the suite at $$moment (Europe/Berlin)"; \
+		ARBITER_TEST_CLOCK=$$moment TZ=Europe/Berlin $(BIN)/pytest -n $(WORKERS) --dist loadgroup \
+			-q -m "not browser and not slow" tests/unit tests/integration tests/app \
+			|| exit 1; \
+	done
 
 scale-up: setup
 	deploy/scale.sh start

@@ -365,13 +365,8 @@ def cmd_export_training_sets(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m core",
-        description="Arbiter Studio operations. The database comes from DATABASE_URL "
-        "(default: SQLite under data/).",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _setup_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Database, demo, users, connections and models."""
     sub.add_parser("init-db", help="create or upgrade the database to the newest schema")
     p = sub.add_parser("seed-demo", help="fill an empty database with the demo company")
     p.add_argument(
@@ -399,6 +394,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("set-connection", help="set the provider connection of a model")
     p.add_argument("model", help="model name")
     p.add_argument("connection", help="connection name")
+
+
+def _data_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Training data in and out: validation, transcripts, Q&As."""
     p = sub.add_parser("validate", help="check a JSONL training file against the providers' rules")
     p.add_argument("file", help="the JSONL file")
     p.add_argument("--base-model", help="base model whose per-example token limit applies")
@@ -431,6 +430,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="where to write (.csv, .xlsx or .jsonl)")
     p.add_argument("--format", choices=["csv", "xlsx", "jsonl"], help="default: from the file name")
     p.add_argument("--active-only", action="store_true", help="leave out deactivated Q&As")
+
+
+def _compile_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Compiling, and training sets to take elsewhere."""
     p = sub.add_parser("compile", help="compile a model (or only check it with --dry-run)")
     p.add_argument("model", help="model name")
     p.add_argument("--dry-run", action="store_true", help="pre-flight only: start nothing")
@@ -449,6 +452,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="write every arbiter's training set as JSONL, one file per model, and a manifest",
     )
     p.add_argument("dir", help="the folder to write into (created if missing)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m core",
+        description="Arbiter Studio operations. The database comes from DATABASE_URL "
+        "(default: SQLite under data/).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_setup_commands, _data_commands, _compile_commands):
+        add(sub)
     return parser
 
 

@@ -1,7 +1,7 @@
 """Who may do what: the one table of permissions per role.
 
 Every public service function declares the permission it needs with ``@requires``; the
-check runs before the function touches the database. ``tests/test_permissions.py`` walks
+check runs before the function touches the database. ``tests/unit/test_permissions.py`` and ``tests/integration/test_permissions.py`` walk
 every service function and every role against this table.
 """
 
@@ -13,10 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy.exc import OperationalError
-
 from core.domain import Role
-from core.errors import DatabaseBusy, NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied
 
 
 class Permission(enum.StrEnum):
@@ -104,33 +102,13 @@ def requires(
         @functools.wraps(fn)
         def guarded(uow: U, actor: Actor, /, *args: P.args, **kwargs: P.kwargs) -> R:
             authorize(actor, permission)
-            try:
-                return fn(uow, actor, *args, **kwargs)
-            except OperationalError as exc:
-                if not is_busy(exc):
-                    raise
-                raise DatabaseBusy(
-                    "The database was busy with other changes and this one could not wait any "
-                    "longer; nothing was saved. Please try again."
-                ) from exc
+            return fn(uow, actor, *args, **kwargs)
 
         guarded.required_permission = permission  # type: ignore[attr-defined]
         SERVICE_PERMISSIONS[f"{fn.__module__}.{fn.__qualname__}"] = permission
         return guarded
 
     return decorate
-
-
-# PostgreSQL: serialization failure, deadlock, lock not available.
-_BUSY_STATES = frozenset({"40001", "40P01", "55P03"})
-
-
-def is_busy(exc: OperationalError) -> bool:
-    """A lock wait that ran out (SQLite's busy timeout) or a deadlock: the transaction was
-    rolled back whole and nothing of it was written."""
-    if getattr(exc.orig, "sqlstate", None) in _BUSY_STATES:
-        return True
-    return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
 
 
 def public(fn: Callable[P, R]) -> Callable[P, R]:

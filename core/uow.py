@@ -4,16 +4,20 @@
         ...             # read and change through uow.session
         uow.commit()    # nothing is written unless the use case commits
 
-Leaving the block without a commit rolls back, so a use case that raises writes nothing.
+Leaving the block without a commit rolls back, so a use case that raises writes nothing. A
+lock wait that ran out or a deadlock leaves the block as ``DatabaseBusy``, a domain error the
+user can act on ("try again"), whichever use case met it.
 """
 
 from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core.db import SessionFactory, session_factory
+from core.errors import DatabaseBusy
 
 
 class UnitOfWork:
@@ -44,6 +48,11 @@ class UnitOfWork:
         if self._depth == 0:
             self.session.rollback()
             self.session.close()
+        if isinstance(exc, OperationalError) and is_busy(exc):
+            raise DatabaseBusy(
+                "The database was busy with other changes and this one could not wait any "
+                "longer; nothing was saved. Please try again."
+            ) from exc
 
     def commit(self) -> None:
         if self._depth == 1:
@@ -53,3 +62,15 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+# PostgreSQL: serialization failure, deadlock, lock not available.
+_BUSY_STATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """A lock wait that ran out (SQLite's busy timeout) or a deadlock: the transaction was
+    rolled back whole and nothing of it was written."""
+    if getattr(exc.orig, "sqlstate", None) in _BUSY_STATES:
+        return True
+    return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)

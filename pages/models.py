@@ -96,6 +96,63 @@ def _connection_choice(prefix: str, current: int | None) -> int | None:
     )
 
 
+def _hyperparameter_fields(
+    prefix: str, model: ModelDetail | None
+) -> tuple[float | None, float | None, float | None]:
+    """Epochs, batch size and learning-rate multiplier; empty means auto."""
+    st.markdown("**Hyperparameters** (leave empty for auto)")
+    h1, h2, h3 = st.columns(3)
+    epochs = h1.number_input(
+        "Epochs",
+        min_value=1,
+        max_value=50,
+        value=model.n_epochs if model else None,
+        step=1,
+        placeholder="auto",
+        key=f"{prefix}_epochs",
+    )
+    batch = h2.number_input(
+        "Batch size",
+        min_value=1,
+        max_value=256,
+        value=model.batch_size if model else None,
+        step=1,
+        placeholder="auto",
+        key=f"{prefix}_batch",
+    )
+    lr = h3.number_input(
+        "Learning-rate multiplier",
+        min_value=0.01,
+        max_value=10.0,
+        value=model.learning_rate_multiplier if model else None,
+        step=0.1,
+        placeholder="auto",
+        key=f"{prefix}_lr",
+    )
+    return epochs, batch, lr
+
+
+def _option_fields(prefix: str, model: ModelDetail | None) -> tuple[bool, bool, bool]:
+    """Default model, answer with the latest version, activation gate."""
+    o1, o2, o3 = st.columns(3)
+    is_default = o1.checkbox(
+        "Default model", value=model.is_default if model else False, key=f"{prefix}_default"
+    )
+    auto_update = o2.checkbox(
+        "Answer with the latest version",
+        value=model.auto_update_to_latest if model else True,
+        help="Off: chat keeps using the pinned version until you change it.",
+        key=f"{prefix}_auto_update",
+    )
+    gate = o3.checkbox(
+        "Activate only if not worse",
+        value=model.activation_gate if model else False,
+        help="Hold back a new version whose validation score is lower than the active one's.",
+        key=f"{prefix}_gate",
+    )
+    return is_default, auto_update, gate
+
+
 def _settings_fields(prefix: str, model: ModelDetail | None) -> ModelInput:
     """The settings form's widgets; returns what they hold."""
     kinds = [ModelKind.ARBITER, ModelKind.ASSISTANT]
@@ -145,51 +202,8 @@ def _settings_fields(prefix: str, model: ModelDetail | None) -> ModelInput:
         help="Also train on the Q&As and conversations of every descendant.",
         key=f"{prefix}_aggregate",
     )
-    st.markdown("**Hyperparameters** (leave empty for auto)")
-    h1, h2, h3 = st.columns(3)
-    epochs = h1.number_input(
-        "Epochs",
-        min_value=1,
-        max_value=50,
-        value=model.n_epochs if model else None,
-        step=1,
-        placeholder="auto",
-        key=f"{prefix}_epochs",
-    )
-    batch = h2.number_input(
-        "Batch size",
-        min_value=1,
-        max_value=256,
-        value=model.batch_size if model else None,
-        step=1,
-        placeholder="auto",
-        key=f"{prefix}_batch",
-    )
-    lr = h3.number_input(
-        "Learning-rate multiplier",
-        min_value=0.01,
-        max_value=10.0,
-        value=model.learning_rate_multiplier if model else None,
-        step=0.1,
-        placeholder="auto",
-        key=f"{prefix}_lr",
-    )
-    o1, o2, o3 = st.columns(3)
-    is_default = o1.checkbox(
-        "Default model", value=model.is_default if model else False, key=f"{prefix}_default"
-    )
-    auto_update = o2.checkbox(
-        "Answer with the latest version",
-        value=model.auto_update_to_latest if model else True,
-        help="Off: chat keeps using the pinned version until you change it.",
-        key=f"{prefix}_auto_update",
-    )
-    gate = o3.checkbox(
-        "Activate only if not worse",
-        value=model.activation_gate if model else False,
-        help="Hold back a new version whose validation score is lower than the active one's.",
-        key=f"{prefix}_gate",
-    )
+    epochs, batch, lr = _hyperparameter_fields(prefix, model)
+    is_default, auto_update, gate = _option_fields(prefix, model)
     notes = st.text_area(
         "Notes", value=model.notes if model else "", key=f"{prefix}_notes", height=80
     )

@@ -12,7 +12,7 @@ from core.services import compilation
 from core.services.catalog import ModelDetail
 from core.services.compilation import CompilationView, Preflight
 from core.training.builder import SourceRef
-from core.training.validator import Finding
+from core.training.findings import Finding
 from ui import context
 from ui.errors import attempt, errors_shown
 from ui.links import record_url

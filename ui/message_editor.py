@@ -111,6 +111,53 @@ def drafts(key: str) -> list[MessageDraft]:
     ]
 
 
+def _controls(key: str, uid: str, index: int, count: int) -> None:
+    """A message's role, participant and weight, and the buttons that move or remove it."""
+    c_role, c_name, c_weight, c_up, c_down, c_del = st.columns(
+        [2, 3, 2, 1, 1, 1], vertical_alignment="bottom"
+    )
+    role = c_role.selectbox(
+        f"Message {index + 1}",
+        ROLES,
+        format_func=lambda r: r.value,
+        key=_widget(key, uid, "role"),
+    )
+    c_name.text_input("Participant", key=_widget(key, uid, "participant"), placeholder="optional")
+    if role == MessageRole.ASSISTANT:
+        c_weight.selectbox(
+            "Weight",
+            WEIGHTS,
+            format_func=lambda w: "1 · learn from it" if w else "0 · context only",
+            key=_widget(key, uid, "weight"),
+        )
+    c_up.button(
+        "",
+        icon=":material/arrow_upward:",
+        help="Move up",
+        key=f"{key}_{uid}_up",
+        disabled=index == 0,
+        on_click=_move,
+        args=(key, index, -1),
+    )
+    c_down.button(
+        "",
+        icon=":material/arrow_downward:",
+        help="Move down",
+        key=f"{key}_{uid}_down",
+        disabled=index == count - 1,
+        on_click=_move,
+        args=(key, index, 1),
+    )
+    c_del.button(
+        "",
+        icon=":material/delete:",
+        help="Remove this message",
+        key=f"{key}_{uid}_remove",
+        on_click=_remove,
+        args=(key, index),
+    )
+
+
 def message_editor(
     key: str, initial: Sequence[MessageDraft], *, height: int = 120
 ) -> list[MessageDraft]:
@@ -120,51 +167,7 @@ def message_editor(
         uid = row["uid"]
         _seed_widgets(key, row)
         with st.container(border=True):
-            c_role, c_name, c_weight, c_up, c_down, c_del = st.columns(
-                [2, 3, 2, 1, 1, 1], vertical_alignment="bottom"
-            )
-            role = c_role.selectbox(
-                f"Message {index + 1}",
-                ROLES,
-                format_func=lambda r: r.value,
-                key=_widget(key, uid, "role"),
-            )
-            c_name.text_input(
-                "Participant", key=_widget(key, uid, "participant"), placeholder="optional"
-            )
-            if role == MessageRole.ASSISTANT:
-                c_weight.selectbox(
-                    "Weight",
-                    WEIGHTS,
-                    format_func=lambda w: "1 · learn from it" if w else "0 · context only",
-                    key=_widget(key, uid, "weight"),
-                )
-            c_up.button(
-                "",
-                icon=":material/arrow_upward:",
-                help="Move up",
-                key=f"{key}_{uid}_up",
-                disabled=index == 0,
-                on_click=_move,
-                args=(key, index, -1),
-            )
-            c_down.button(
-                "",
-                icon=":material/arrow_downward:",
-                help="Move down",
-                key=f"{key}_{uid}_down",
-                disabled=index == len(rows) - 1,
-                on_click=_move,
-                args=(key, index, 1),
-            )
-            c_del.button(
-                "",
-                icon=":material/delete:",
-                help="Remove this message",
-                key=f"{key}_{uid}_remove",
-                on_click=_remove,
-                args=(key, index),
-            )
+            _controls(key, uid, index, len(rows))
             write, preview = st.tabs(["Write", "Preview"])
             with write:
                 content = st.text_area(

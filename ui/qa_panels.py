@@ -64,16 +64,10 @@ def progress_bar(label: str) -> tuple[Progress, Callable[[], None]]:
 # --- bulk actions ---------------------------------------------------------------------------
 
 
-def bulk_panel(
-    actor: Actor,
-    new_uow: Callable[[], UnitOfWork],
-    query: QAQuery,
-    selected: Mapping[int, int],
-    total: int,
-    models: dict[int, str],
-    on_change: Callable[[], None],
+def _undo_banner(
+    actor: Actor, new_uow: Callable[[], UnitOfWork], on_change: Callable[[], None]
 ) -> None:
-    """Choose rows (or all that match), an action, confirm with the count, and undo."""
+    """After a bulk action: what it did, with a button that undoes it."""
     undo = st.session_state.get(UNDO_KEY)
     if undo is not None:
         journal_id, message = undo
@@ -89,6 +83,53 @@ def bulk_panel(
                 st.toast(f"Undone: {result.changed:,} Q&As are as they were.")
                 on_change()
                 st.rerun()
+
+
+def _confirmation(
+    actor: Actor,
+    new_uow: Callable[[], UnitOfWork],
+    models: dict[int, str],
+    on_change: Callable[[], None],
+) -> None:
+    """The chosen bulk action with its count, waiting for yes or cancel."""
+    pending = st.session_state.get(CONFIRM_KEY)
+    if pending is None:
+        return
+    action, value, target, selection, count = pending
+    what = BULK_LABELS[action].lower()
+    detail = f" to {value!r}" if value else (f" → {models.get(target, '')}" if target else "")
+    with st.container(border=True):
+        st.warning(
+            f"{BULK_LABELS[action]}{detail} on **{count:,}** Q&As? You can undo it right after."
+        )
+        yes, no = st.columns([1, 5])
+        if yes.button(f"Yes, {what}", type="primary", key="qas_bulk_yes"):
+            st.session_state.pop(CONFIRM_KEY, None)
+            try:
+                result = qas.bulk_update(new_uow(), actor, selection, action, value, target)
+            except ArbiterError as exc:
+                show_error(exc)
+            else:
+                if result.journal_id is not None:
+                    st.session_state[UNDO_KEY] = (result.journal_id, result.message)
+                on_change()
+                st.rerun()
+        if no.button("Cancel", key="qas_bulk_no"):
+            st.session_state.pop(CONFIRM_KEY, None)
+            st.rerun()
+
+
+def bulk_panel(
+    actor: Actor,
+    new_uow: Callable[[], UnitOfWork],
+    query: QAQuery,
+    selected: Mapping[int, int],
+    total: int,
+    models: dict[int, str],
+    on_change: Callable[[], None],
+) -> None:
+    """Choose rows (or all that match), an action, confirm with the count, and undo."""
+    _undo_banner(actor, new_uow, on_change)
     c1, c2, c3, c4 = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
     everything = c1.checkbox(
         f"All {total:,} that match the filter",
@@ -127,31 +168,7 @@ def bulk_panel(
             st.session_state[CONFIRM_KEY] = (action, value, target, selection, count)
     if not chosen:
         st.caption("Tick rows in the grid, or choose all that match, to act on many at once.")
-    pending = st.session_state.get(CONFIRM_KEY)
-    if pending is None:
-        return
-    action, value, target, selection, count = pending
-    what = BULK_LABELS[action].lower()
-    detail = f" to {value!r}" if value else (f" → {models.get(target, '')}" if target else "")
-    with st.container(border=True):
-        st.warning(
-            f"{BULK_LABELS[action]}{detail} on **{count:,}** Q&As? You can undo it right after."
-        )
-        yes, no = st.columns([1, 5])
-        if yes.button(f"Yes, {what}", type="primary", key="qas_bulk_yes"):
-            st.session_state.pop(CONFIRM_KEY, None)
-            try:
-                result = qas.bulk_update(new_uow(), actor, selection, action, value, target)
-            except ArbiterError as exc:
-                show_error(exc)
-            else:
-                if result.journal_id is not None:
-                    st.session_state[UNDO_KEY] = (result.journal_id, result.message)
-                on_change()
-                st.rerun()
-        if no.button("Cancel", key="qas_bulk_no"):
-            st.session_state.pop(CONFIRM_KEY, None)
-            st.rerun()
+    _confirmation(actor, new_uow, models, on_change)
 
 
 # --- adding, pasting, importing --------------------------------------------------------------

@@ -90,92 +90,13 @@ def seed(uow: UnitOfWork) -> list[DemoAccount]:
     actor = Actor.system("seed-demo")
     with uow:
         session = uow.session
-        accounts: list[DemoAccount] = []
-        users: dict[Role, list[User]] = {}
-        for local_part, name, role in _ACCOUNTS:
-            password = security.generate_password()
-            user = User(
-                email=f"{local_part}@{DEMO_DOMAIN}",
-                display_name=name,
-                role=role,
-                password_hash=security.hash_password(password),
-            )
-            session.add(user)
-            users.setdefault(role, []).append(user)
-            accounts.append(DemoAccount(user.email, name, role, password))
-        local = ProviderConnection(
-            name="Local (offline)",
-            provider_type=ProviderType.LOCAL,
-            default_base_model=LOCAL_BASE_MODEL,
-            price_per_million_tokens=Decimal("0"),
-            notes="Built-in offline provider: trains a retrieval index, answers from the nearest "
-            "training example. No API key, no network.",
-        )
-        openai_conn = ProviderConnection(
-            name="OpenAI",
-            provider_type=ProviderType.OPENAI,
-            api_key_env="OPENAI_API_KEY",
-            default_base_model="gpt-4o-mini-2024-07-18",
-            price_per_million_tokens=Decimal("3.00"),
-            monthly_budget=Decimal("200.00"),
-            notes="Set OPENAI_API_KEY in the environment or .streamlit/secrets.toml to use it.",
-        )
-        session.add_all([local, openai_conn])
-        session.flush()
+        accounts, users = _seed_users(session)
+        local = _seed_connections(session)
         trainer = users[Role.TRAINER][0]
         by_name: dict[str, AIModel] = {}
         for spec in content.load().models:
             parent = by_name.get(spec.parent) if spec.parent else None
-            model = AIModel(
-                name=spec.name,
-                notes=spec.notes,
-                kind=ModelKind(spec.kind),
-                connection_id=local.id if parent is None else None,
-                base_model=None,
-                system_message=spec.system_message,
-                parent_id=parent.id if parent else None,
-                inherit_parent_training=spec.inherit_parent_training,
-                aggregate_children_training=spec.aggregate_children_training,
-                is_default=parent is None and spec.kind == "arbiter",
-            )
-            session.add(model)
-            session.flush()
-            by_name[spec.name] = model
-            for qa in spec.qas:
-                session.add(
-                    QA(
-                        model_id=model.id,
-                        section=qa.section,
-                        question=qa.question,
-                        answer=qa.answer,
-                        question_key=question_key(qa.question),
-                        qa_type=QAType(qa.qa_type),
-                        notes=qa.notes,
-                        added_by_id=trainer.id,
-                        changed_by_id=trainer.id,
-                    )
-                )
-            for conv in spec.conversations:
-                conversation = TrainingConversation(
-                    model_id=model.id,
-                    title=conv.title,
-                    notes=conv.notes,
-                    origin=ConversationOrigin.MANUAL,
-                    status=ConversationStatus(conv.status),
-                    created_by_id=trainer.id,
-                    updated_by_id=trainer.id,
-                )
-                conversation.messages = [
-                    TrainingMessage(
-                        position=i,
-                        role=MessageRole(turn.role),
-                        participant_name=turn.participant,
-                        content=turn.content,
-                        weight=turn.weight if turn.role == "assistant" else None,
-                    )
-                    for i, turn in enumerate(conv.turns)
-                ]
-                session.add(conversation)
+            by_name[spec.name] = _seed_model(session, spec, parent, local, trainer)
         _seed_chat(session, users, by_name)
         _seed_transcripts(uow, users, by_name)
         record_audit(
@@ -188,6 +109,109 @@ def seed(uow: UnitOfWork) -> list[DemoAccount]:
         )
         uow.commit()
         return accounts
+
+
+def _seed_users(session: Session) -> tuple[list[DemoAccount], dict[Role, list[User]]]:
+    """One account per demo person, each with a new random password."""
+    accounts: list[DemoAccount] = []
+    users: dict[Role, list[User]] = {}
+    for local_part, name, role in _ACCOUNTS:
+        password = security.generate_password()
+        user = User(
+            email=f"{local_part}@{DEMO_DOMAIN}",
+            display_name=name,
+            role=role,
+            password_hash=security.hash_password(password),
+        )
+        session.add(user)
+        users.setdefault(role, []).append(user)
+        accounts.append(DemoAccount(user.email, name, role, password))
+    return accounts, users
+
+
+def _seed_connections(session: Session) -> ProviderConnection:
+    """The offline connection the demo models use, and an OpenAI one to configure."""
+    local = ProviderConnection(
+        name="Local (offline)",
+        provider_type=ProviderType.LOCAL,
+        default_base_model=LOCAL_BASE_MODEL,
+        price_per_million_tokens=Decimal("0"),
+        notes="Built-in offline provider: trains a retrieval index, answers from the nearest "
+        "training example. No API key, no network.",
+    )
+    openai_conn = ProviderConnection(
+        name="OpenAI",
+        provider_type=ProviderType.OPENAI,
+        api_key_env="OPENAI_API_KEY",
+        default_base_model="gpt-4o-mini-2024-07-18",
+        price_per_million_tokens=Decimal("3.00"),
+        monthly_budget=Decimal("200.00"),
+        notes="Set OPENAI_API_KEY in the environment or .streamlit/secrets.toml to use it.",
+    )
+    session.add_all([local, openai_conn])
+    session.flush()
+    return local
+
+
+def _seed_model(
+    session: Session,
+    spec: content.DemoModel,
+    parent: AIModel | None,
+    connection: ProviderConnection,
+    trainer: User,
+) -> AIModel:
+    """One model with its Q&As and training conversations (a child uses its parent's
+    connection)."""
+    model = AIModel(
+        name=spec.name,
+        notes=spec.notes,
+        kind=ModelKind(spec.kind),
+        connection_id=connection.id if parent is None else None,
+        base_model=None,
+        system_message=spec.system_message,
+        parent_id=parent.id if parent else None,
+        inherit_parent_training=spec.inherit_parent_training,
+        aggregate_children_training=spec.aggregate_children_training,
+        is_default=parent is None and spec.kind == "arbiter",
+    )
+    session.add(model)
+    session.flush()
+    session.add_all(
+        QA(
+            model_id=model.id,
+            section=qa.section,
+            question=qa.question,
+            answer=qa.answer,
+            question_key=question_key(qa.question),
+            qa_type=QAType(qa.qa_type),
+            notes=qa.notes,
+            added_by_id=trainer.id,
+            changed_by_id=trainer.id,
+        )
+        for qa in spec.qas
+    )
+    for conv in spec.conversations:
+        conversation = TrainingConversation(
+            model_id=model.id,
+            title=conv.title,
+            notes=conv.notes,
+            origin=ConversationOrigin.MANUAL,
+            status=ConversationStatus(conv.status),
+            created_by_id=trainer.id,
+            updated_by_id=trainer.id,
+        )
+        conversation.messages = [
+            TrainingMessage(
+                position=i,
+                role=MessageRole(turn.role),
+                participant_name=turn.participant,
+                content=turn.content,
+                weight=turn.weight if turn.role == "assistant" else None,
+            )
+            for i, turn in enumerate(conv.turns)
+        ]
+        session.add(conversation)
+    return model
 
 
 def _seed_chat(session: Session, users: dict[Role, list[User]], models: dict[str, AIModel]) -> None:

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
-    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    # scikit-learn ships no type information and has no stub package.
+    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
 
 # scikit-learn and SciPy are imported when an index is built or loaded, not at start-up:
 # they take seconds to import and most commands never need them.
@@ -155,7 +157,7 @@ class LoadedIndex:
             vocabulary = json.loads((path / "vocabulary.json").read_text(encoding="utf-8"))
             self.vectorizer = _vectorizer(vocabulary=vocabulary)
             self.vectorizer.idf_ = np.load(path / "idf.npy")
-            self.matrix = sp.load_npz(path / "matrix.npz").tocsr()
+            self.matrix = sp.csr_matrix(sp.load_npz(path / "matrix.npz"))
 
     def best_match(self, question: str) -> Match | None:
         return self.best_matches([question])[0]

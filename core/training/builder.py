@@ -136,17 +136,12 @@ def conversation_messages(
 
 
 @bulk
-def build_training_set(system_message: str, sources: Iterable[SourceData]) -> TrainingSet:
-    system_json = encode_basestring(system_message) if system_message else None
-    system = [{"role": "system", "content": system_message}] if system_message else []
-    # Every Q&A line is one fixed head (with the system message, most of the line) and its
-    # own rest: the Q&As are deduplicated, sorted, encoded and hashed by their rest alone.
-    head = '{"messages":[' + (
-        '{"role":"system","content":' + system_json + "}," if system_json is not None else ""
-    )
-    head += '{"role":"user","content":'
-    middle = '},{"role":"assistant","content":'
-    tail = "}]}"
+def _collect(
+    system_message: str, sources: Iterable[SourceData], middle: str, tail: str
+) -> tuple[dict[str, list[Any]], dict[str, list[SourceRef]], dict[str, Any], int]:
+    """Every source's records as distinct lines: per Q&A line (by its rest after the shared
+    head) the first Q&A and every record giving it; per conversation line the records and
+    its data; and how many records there were."""
     # Per distinct Q&A line, by its rest: the first Q&A and every record giving it.
     qa_entries: dict[str, list[Any]] = {}
     refs_by_line: dict[str, list[SourceRef]] = {}  # conversations' lines
@@ -178,6 +173,23 @@ def build_training_set(system_message: str, sources: Iterable[SourceData]) -> Tr
                 refs_by_line[line] = [ref]
                 data_by_line[line] = data
         records += len(qas) + len(source.conversations)
+    return qa_entries, refs_by_line, data_by_line, records
+
+
+def build_training_set(system_message: str, sources: Iterable[SourceData]) -> TrainingSet:
+    system_json = encode_basestring(system_message) if system_message else None
+    system = [{"role": "system", "content": system_message}] if system_message else []
+    # Every Q&A line is one fixed head (with the system message, most of the line) and its
+    # own rest: the Q&As are deduplicated, sorted, encoded and hashed by their rest alone.
+    head = '{"messages":[' + (
+        '{"role":"system","content":' + system_json + "}," if system_json is not None else ""
+    )
+    head += '{"role":"user","content":'
+    middle = '},{"role":"assistant","content":'
+    tail = "}]}"
+    qa_entries, refs_by_line, data_by_line, records = _collect(
+        system_message, sources, middle, tail
+    )
     # UTF-8 keeps the order of code points: sorting the text sorts the bytes. A line that
     # does not start with the head sorts before or after all that do, as it sorts against
     # the head.

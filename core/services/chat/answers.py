@@ -17,7 +17,7 @@ from core.domain import ChatMessageStatus, utcnow
 from core.errors import ProviderError, ValidationFailed
 from core.models import AIModel, Chat, ChatMessage, ModelVersion, ProviderConnection
 from core.permissions import Actor, Permission, requires
-from core.providers.base import ChatDelta, ChatTurn
+from core.providers.base import ChatDelta, ChatTurn, Provider
 from core.providers.local import LOCAL_BASE_MODEL
 from core.providers.registry import ConnectionSettings, provider_for
 from core.services import catalog
@@ -116,6 +116,20 @@ def _finish(
         uow.commit()
 
 
+def _provider_of(plan: _AnswerPlan) -> Provider:
+    if plan.settings is None:
+        raise ProviderError(
+            f"{plan.model_name} has no provider connection (nor has any parent model), so "
+            "it cannot answer. An admin can set one on the Models page."
+        )
+    if not plan.provider_model:
+        raise ProviderError(
+            f"{plan.model_name} has no base model and no trained version, so it cannot "
+            "answer. Set a base model on the model or its connection."
+        )
+    return provider_for(plan.settings)
+
+
 @requires(Permission.CHAT)
 def stream_answer(
     uow: UnitOfWork, actor: Actor, message_id: int
@@ -133,19 +147,8 @@ def stream_answer(
     meta: dict[str, Any] = {}
     finished = False
     try:
-        if plan.settings is None:
-            raise ProviderError(
-                f"{plan.model_name} has no provider connection (nor has any parent model), so "
-                "it cannot answer. An admin can set one on the Models page."
-            )
-        if not plan.provider_model:
-            raise ProviderError(
-                f"{plan.model_name} has no base model and no trained version, so it cannot "
-                "answer. Set a base model on the model or its connection."
-            )
-        provider = provider_for(plan.settings)
         saved_at = time.monotonic()
-        for delta in provider.chat(plan.provider_model, plan.turns):
+        for delta in _provider_of(plan).chat(plan.provider_model, plan.turns):
             if delta.meta:
                 meta.update(delta.meta)
             if delta.text:

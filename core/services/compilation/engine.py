@@ -29,6 +29,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from core.domain import ACTIVE_COMPILATION_STATUSES, CompilationStatus, utcnow
+from core.errors import DatabaseBusy
 from core.models import Compilation
 from core.permissions import public
 from core.services.compilation.follow import follow
@@ -136,7 +137,7 @@ def run_next(
             take_next_step(step)
         except (Stop, LeaseLost):
             pass
-        except OperationalError:
+        except (OperationalError, DatabaseBusy):
             logger.exception("database trouble in compilation %s; retrying", claimed)
             step.release_quietly(settings.retry_seconds)
         except Exception as exc:

@@ -23,7 +23,8 @@ from core.training.builder import TrainingSet
 from core.training.bulk import bulk
 from core.training.cost import Estimate, estimate
 from core.training.diff import TrainingSetDiff, diff_manifests
-from core.training.validator import Report, example_token_limit, validate
+from core.training.findings import Report
+from core.training.validator import example_token_limit, validate
 from core.uow import UnitOfWork
 
 TRAINING_FILE = "training_file"

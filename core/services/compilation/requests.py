@@ -52,7 +52,7 @@ from core.services.shared import get_or_404, user_names
 from core.training.builder import SourceRef
 from core.training.cost import Estimate
 from core.training.diff import TrainingSetDiff
-from core.training.validator import Finding
+from core.training.findings import Finding
 from core.uow import UnitOfWork
 
 

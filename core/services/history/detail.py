@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from core.domain import ACTIVE_COMPILATION_STATUSES, CompilationStatus, as_utc
 from core.models import Compilation, CompilationAsset, CompilationEvent, ModelVersion, User
@@ -257,6 +258,29 @@ def _previous_version(
     return uow.session.scalar(query.order_by(ModelVersion.number.desc()).limit(1))
 
 
+def _assets(session: Session, compilation_id: int) -> list[AssetInfo]:
+    """The compilation's stored files, as their downloads will be named (without content)."""
+    rows = session.execute(
+        select(
+            CompilationAsset.kind,
+            CompilationAsset.filename,
+            CompilationAsset.media_type,
+            CompilationAsset.size_bytes,
+        )
+        .where(CompilationAsset.compilation_id == compilation_id)
+        .order_by(CompilationAsset.kind)
+    )
+    return [
+        AssetInfo(
+            a.kind,
+            *download_name(compilation_id, a.filename, a.media_type),
+            a.size_bytes,
+            compressed=is_gzip(a.filename, a.media_type),
+        )
+        for a in rows
+    ]
+
+
 @requires(Permission.READ)
 def get_compilation(uow: UnitOfWork, actor: Actor, compilation_id: int) -> CompilationDetail:
     with uow:
@@ -275,24 +299,7 @@ def get_compilation(uow: UnitOfWork, actor: Actor, compilation_id: int) -> Compi
             )
             or 0
         )
-        assets = [
-            AssetInfo(
-                a.kind,
-                *download_name(c.id, a.filename, a.media_type),
-                a.size_bytes,
-                compressed=is_gzip(a.filename, a.media_type),
-            )
-            for a in s.execute(
-                select(
-                    CompilationAsset.kind,
-                    CompilationAsset.filename,
-                    CompilationAsset.media_type,
-                    CompilationAsset.size_bytes,
-                )
-                .where(CompilationAsset.compilation_id == c.id)
-                .order_by(CompilationAsset.kind)
-            )
-        ]
+        assets = _assets(s, c.id)
         names = {mid: u.model_name for mid, u in usage.items()}
         findings = findings_from_report(c.validation_report)
         errors, warnings = _totals(c.validation_report, findings)

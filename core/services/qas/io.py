@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table as SQLTable
@@ -380,6 +381,60 @@ def _insert_rows(
         report(start + _BATCH)
 
 
+def _new_rows(
+    plan: Sequence[ImportRow], model_id: int, actor: Actor, now: datetime
+) -> list[dict[str, Any]]:
+    stamp = {
+        "model_id": model_id,
+        "added_by_id": actor.user_id,
+        "added_at": now,
+        "changed_by_id": actor.user_id,
+        "changed_at": now,
+        "row_version": 1,
+    }
+    return [
+        {
+            **r.values,
+            **stamp,
+            "question_key": r.question_key,
+            "deactivated_at": None if r.values["is_active"] else now,
+        }
+        for r in plan
+        if r.status == RowStatus.NEW
+    ]
+
+
+def _update_rows(
+    session: Session, plan: Sequence[ImportRow], actor: Actor, now: datetime
+) -> list[dict[str, Any]]:
+    """Overwrite the existing Q&As the file changes; returns the parameters written."""
+    updates = [
+        {
+            **{f"v_{n}": r.values[n] for n in FIELDS},
+            "v_question_key": r.question_key,
+            "v_deactivated_at": None if r.values["is_active"] else now,
+            "v_id": r.existing_id,
+        }
+        for r in plan
+        if r.status == RowStatus.EXISTING_CHANGED
+    ]
+    if updates:
+        # Core, not ORM: an ORM bulk update would insist on the version of every row.
+        qa_table = cast(SQLTable, QA.__table__)
+        session.execute(
+            update(qa_table)
+            .where(qa_table.c.id == bindparam("v_id"))
+            .values(
+                **{n: bindparam(f"v_{n}") for n in (*FIELDS, "question_key", "deactivated_at")},
+                changed_by_id=actor.user_id,
+                changed_at=now,
+                row_version=qa_table.c.row_version + 1,
+            ),
+            updates,
+        )
+    return updates
+
+
 @requires(Permission.EDIT_TRAINING)
 @bulk
 def commit_import(
@@ -408,52 +463,10 @@ def commit_import(
                 [Problem(r.where, "; ".join(r.errors)) for r in errors],
             )
         now = utcnow()
-        stamp = {
-            "model_id": model.id,
-            "added_by_id": actor.user_id,
-            "added_at": now,
-            "changed_by_id": actor.user_id,
-            "changed_at": now,
-            "row_version": 1,
-        }
-        fresh = [
-            {
-                **r.values,
-                **stamp,
-                "question_key": r.question_key,
-                "deactivated_at": None if r.values["is_active"] else now,
-            }
-            for r in plan
-            if r.status == RowStatus.NEW
-        ]
-        changed = [r for r in plan if r.status == RowStatus.EXISTING_CHANGED]
+        fresh = _new_rows(plan, model.id, actor, now)
         updates = (
-            [
-                {
-                    **{f"v_{n}": r.values[n] for n in FIELDS},
-                    "v_question_key": r.question_key,
-                    "v_deactivated_at": None if r.values["is_active"] else now,
-                    "v_id": r.existing_id,
-                }
-                for r in changed
-            ]
-            if on_duplicate == OnDuplicate.UPDATE
-            else []
+            _update_rows(session, plan, actor, now) if on_duplicate == OnDuplicate.UPDATE else []
         )
-        if updates:
-            # Core, not ORM: an ORM bulk update would insist on the version of every row.
-            qa_table = cast(SQLTable, QA.__table__)
-            session.execute(
-                update(qa_table)
-                .where(qa_table.c.id == bindparam("v_id"))
-                .values(
-                    **{n: bindparam(f"v_{n}") for n in (*FIELDS, "question_key", "deactivated_at")},
-                    changed_by_id=actor.user_id,
-                    changed_at=now,
-                    row_version=qa_table.c.row_version + 1,
-                ),
-                updates,
-            )
         _insert_rows(session, fresh, progress, 0.3)
         skipped = len(plan) - len(fresh) - len(updates) - len(errors)
         message = (

@@ -7,7 +7,6 @@ test_sign_in_sessions.py.)"""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -21,9 +20,9 @@ from core.permissions import Actor
 from core.services import accounts
 from core.uow import UnitOfWork
 from tests.conftest import make_user
+from tests.paths import ROOT
 from ui.context import TOKEN_KEY, USER_KEY
 
-ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery"
 ENDED = "Your session has ended. Please sign in again."
 

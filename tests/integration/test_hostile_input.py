@@ -36,10 +36,10 @@ from core.services import curation, qas
 from core.services.qas import QAQuery
 from core.training.validator import validate_jsonl, validate_stream
 from core.uow import UnitOfWork
+from tests.paths import DATA, ROOT
 from tests.qa_seed import make_model
 
-HOSTILE = Path(__file__).parent / "data" / "hostile"
-ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = DATA / "hostile"
 Uows = Callable[[], UnitOfWork]
 
 

@@ -1,6 +1,6 @@
 """Real worker processes (``python -m core.worker``): one killed with SIGKILL mid-way is
 taken over after its lease and the compilation finishes with one job at the provider.
-Many processes draining a long queue: tests/test_scale_out.py."""
+Many processes draining a long queue: tests/integration/test_scale_out.py."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ from core.permissions import Actor
 from core.services import qas
 from core.services.qas import QAQuery
 from core.uow import UnitOfWork
+from tests.integration.test_cli import run
 from tests.qa_seed import make_model
-from tests.test_cli import run
 
 
 def _database(tmp_path: Path) -> tuple[UnitOfWork, int]:

@@ -18,8 +18,8 @@ from core.domain import CompilationStatus, ProviderType, utcnow
 from core.services import catalog
 from core.services.accounts.notifications import notify
 from core.uow import UnitOfWork
+from tests.app.test_pages import app_for
 from tests.history_seed import SeededHistory, seed_history
-from tests.test_pages import app_for
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ pages a role may not see are absent from its navigation."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,10 +14,9 @@ from core.domain import Role
 from core.models import User
 from core.permissions import ROLE_PERMISSIONS
 from core.uow import UnitOfWork
+from tests.paths import ROOT
 from ui.context import USER_KEY
 from ui.navigation import PAGES
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,7 @@
-"""Every service function checks the caller's role, against the one table in
-``core.permissions``: tested for every function and every role."""
+"""Every use case checks the caller's role against the one table in ``core.permissions``,
+before it touches the database: tested for every use case and every role that lacks the
+permission, against a unit of work that fails if it is opened. (Roles that have the
+permission get past the check: tests/integration/test_permissions.py.)"""
 
 from __future__ import annotations
 
@@ -12,14 +14,13 @@ from typing import Any
 import pytest
 
 import core.services
-from core import db
 from core.domain import Role
 from core.errors import PermissionDenied
 from core.permissions import ROLE_PERMISSIONS, SERVICE_PERMISSIONS, Actor, Permission
-from core.uow import UnitOfWork
+from tests.unit.fakes import UntouchedUnitOfWork
 
 
-def _service_functions() -> list[tuple[str, Callable[..., Any]]]:
+def service_functions() -> list[tuple[str, Callable[..., Any]]]:
     """Every use case: the functions each domain package exports."""
     found: list[tuple[str, Callable[..., Any]]] = []
     for info in pkgutil.iter_modules(core.services.__path__):
@@ -33,11 +34,17 @@ def _service_functions() -> list[tuple[str, Callable[..., Any]]]:
     return found
 
 
-SERVICES = _service_functions()
+SERVICES = service_functions()
 GUARDED = [(name, fn) for name, fn in SERVICES if hasattr(fn, "required_permission")]
+DENIED = [
+    (name, fn, role)
+    for name, fn in GUARDED
+    for role in Role
+    if getattr(fn, "required_permission") not in ROLE_PERMISSIONS[role]  # noqa: B009
+]
 
 
-def test_every_service_function_is_guarded_or_explicitly_public() -> None:
+def test_every_use_case_is_guarded_or_explicitly_public() -> None:
     unguarded = [
         name
         for name, fn in SERVICES
@@ -55,35 +62,28 @@ def test_the_table_gives_admins_everything_and_others_less() -> None:
     assert Permission.COMPILE not in ROLE_PERMISSIONS[Role.MANAGER]
 
 
-@pytest.mark.parametrize("role", list(Role))
-@pytest.mark.parametrize(("name", "fn"), GUARDED, ids=[name for name, _ in GUARDED])
-def test_role_against_service(
-    name: str, fn: Callable[..., Any], role: Role, sqlite_url: str
+@pytest.mark.parametrize(
+    ("name", "fn", "role"), DENIED, ids=[f"{name}-{role.value}" for name, _, role in DENIED]
+)
+def test_a_role_without_the_permission_is_refused_before_any_transaction(
+    name: str, fn: Callable[..., Any], role: Role
 ) -> None:
-    """A role without the permission is refused before anything runs; a role with it gets
-    past the check (the call may then fail for lack of arguments, which is fine here)."""
+    uow = UntouchedUnitOfWork()
     actor = Actor(user_id=10_000, email=f"{role.value}@test.example", role=role)
-    allowed = getattr(fn, "required_permission") in ROLE_PERMISSIONS[role]  # noqa: B009
-    engine = db.make_engine(sqlite_url)
-    try:
-        uow = UnitOfWork(db.session_factory(engine))
-        if allowed:
-            try:
-                fn(uow, actor)
-            except PermissionDenied as exc:
-                # Some use cases refine the table with ownership rules (own records only);
-                # those say so in their message rather than citing the role table.
-                assert "does not allow" not in exc.message, f"{name} refused {role.value}"
-            except Exception:
-                pass
-        else:
-            with pytest.raises(PermissionDenied):
-                fn(uow, actor)
-    finally:
-        engine.dispose()
+    with pytest.raises(PermissionDenied, match="does not allow"):
+        fn(uow, actor)
+    assert uow.opened == 0
 
 
-def test_anonymous_callers_are_refused() -> None:
-    for _name, fn in GUARDED:
-        with pytest.raises(PermissionDenied):
-            fn(None, None)
+@pytest.mark.parametrize(("name", "fn"), GUARDED, ids=[name for name, _ in GUARDED])
+def test_anonymous_callers_are_refused(name: str, fn: Callable[..., Any]) -> None:
+    with pytest.raises(PermissionDenied, match="sign in"):
+        fn(UntouchedUnitOfWork(), None)
+
+
+def test_the_fake_fails_a_use_case_that_opens_it() -> None:
+    from core.services import accounts
+
+    admin = Actor(user_id=1, email="admin@test.example", role=Role.ADMIN)
+    with pytest.raises(AssertionError, match="opened a transaction"):
+        accounts.list_users(UntouchedUnitOfWork(), admin)

@@ -14,9 +14,9 @@ from core.services import catalog
 from core.services.catalog import ModelInput
 from core.uow import UnitOfWork
 from tests.conftest import make_user
+from tests.paths import ROOT
 from ui.context import USER_KEY
 
-ROOT = Path(__file__).resolve().parent.parent
 Company = tuple[UnitOfWork, dict[str, Actor], dict[str, int]]
 
 

@@ -2,12 +2,10 @@
 with undo, the import and paste previews, export; and the clean-up page.
 
 AppTest does not draw the AgGrid (a custom component); the grid itself is tested in
-tests/browser/test_qas_grid.py and its logic in tests/test_qa_grid.py.
+tests/browser/test_qas_grid.py and its logic in tests/unit/test_qa_grid.py.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -19,10 +17,10 @@ from core.services import qas
 from core.services.qas import OnDuplicate, QAQuery
 from core.uow import UnitOfWork
 from tests.conftest import make_user
+from tests.paths import ROOT
 from tests.qa_seed import add_qas, make_tree
 from ui.context import USER_KEY
 
-ROOT = Path(__file__).resolve().parent.parent
 Company = tuple[UnitOfWork, dict[str, Actor], dict[str, int], list[int]]
 
 

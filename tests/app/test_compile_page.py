@@ -17,9 +17,8 @@ from core.services.catalog import ModelInput
 from core.uow import UnitOfWork
 from tests.compile_helpers import TOPICS, add_qas, drain
 from tests.conftest import make_user
+from tests.paths import ROOT
 from ui.context import USER_KEY
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture

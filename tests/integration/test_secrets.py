@@ -42,9 +42,9 @@ from core.services.qas import QAQuery
 from core.uow import UnitOfWork
 from tests.compile_helpers import add_qas, drain, make_model
 from tests.openai_server import FakeOpenAI, Fault
+from tests.paths import ROOT
 from ui.context import USER_KEY
 
-ROOT = Path(__file__).resolve().parent.parent
 KEY_ENV = "ARBITER_PLANTED_OPENAI_KEY"
 Uows = Callable[[], UnitOfWork]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import random
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -25,8 +24,9 @@ from core.training.cost import auto_epochs, estimate
 from core.training.diff import diff_manifests
 from core.training.hierarchy import Relation
 from core.training.validator import example_token_limit, validate, validate_jsonl
+from tests.paths import DATA
 
-CORPUS = Path(__file__).parent / "data" / "training"
+CORPUS = DATA / "training"
 
 
 def _codes(report: object, severity: str) -> set[str]:

@@ -31,9 +31,9 @@ from core.uow import UnitOfWork
 from tests.conftest import make_user
 from tests.local_versions import make_local_version
 from tests.openai_server import FakeOpenAI, Fault
+from tests.paths import ROOT
 from ui.context import USER_KEY
 
-ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "How do I return a defective relay?"
 
 
