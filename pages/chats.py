@@ -16,6 +16,7 @@ from core.services.curation import TrainResult
 from ui import context
 from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
+from ui.formatting import when
 
 actor = context.actor()
 can_train = actor.can(Permission.EDIT_TRAINING)
@@ -197,7 +198,7 @@ def _render(message: ChatMessageView) -> None:
         head = [f"**{message.author_name}**"]
         if message.is_ai:
             head.append(message.version_label)
-        head.append(f"{message.created_at:%Y-%m-%d %H:%M}")
+        head.append(when(message.created_at))
         st.caption(" · ".join(head))
         if message.content:
             # Markdown, never raw HTML: Streamlit escapes HTML unless told otherwise.

@@ -18,6 +18,7 @@ from core.training.conversations import MessageDraft
 from ui import context, message_editor
 from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
+from ui.formatting import when
 from ui.model_picker import pick_model
 
 actor = context.actor()
@@ -184,8 +185,8 @@ else:
     st.subheader(f"#{detail.id} · {detail.title}")
     st.caption(
         f"Status **{STATUS_LABELS[detail.status]}** · created by {detail.created_by} on "
-        f"{detail.created_at:%Y-%m-%d %H:%M} · last changed by {detail.changed_by} on "
-        f"{detail.changed_at:%Y-%m-%d %H:%M}"
+        f"{when(detail.created_at)} · last changed by {detail.changed_by} on "
+        f"{when(detail.changed_at)}"
     )
     st.info(f"**Origin:** {detail.origin.value} — {detail.origin_label}", icon=":material/link:")
     if detail.chat_id is not None:

@@ -13,6 +13,7 @@ from core.services.curation import Decision, TranscriptView
 from ui import context, message_editor
 from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
+from ui.formatting import day
 from ui.model_picker import pick_model
 
 actor = context.actor()
@@ -60,7 +61,7 @@ def _decided(decision: Decision | None) -> None:
 def _show(item: TranscriptView) -> None:
     st.subheader(f"#{item.id} · {item.title}")
     st.caption(
-        f"From {item.source_label} · imported by {item.imported_by} on {item.imported_at:%Y-%m-%d}"
+        f"From {item.source_label} · imported by {item.imported_by} on {day(item.imported_at)}"
     )
     for warning in item.pii_warnings:
         st.warning(f"Personal data? {warning}", icon=":material/privacy_tip:")

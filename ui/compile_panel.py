@@ -15,6 +15,7 @@ from core.training.builder import SourceRef
 from core.training.findings import Finding
 from ui import context
 from ui.errors import attempt, errors_shown
+from ui.formatting import when
 from ui.links import record_url
 
 REFRESH_SECONDS = 2
@@ -62,7 +63,7 @@ def _status(view: CompilationView, actor: Actor) -> None:
     st.subheader(f"Compilation #{view.id}: {view.status.value}")
     who = f" by {view.requested_by}" if view.requested_by else ""
     st.caption(
-        f"Requested{who} at {view.created_at:%Y-%m-%d %H:%M} UTC"
+        f"Requested{who} at {when(view.created_at)}"
         + (" · forced" if view.forced else "")
         + (" · budget overridden" if view.budget_override else "")
     )

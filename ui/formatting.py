@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.domain import CompilationStatus
+import streamlit as st
+
+from core.domain import CompilationStatus, as_utc
 
 STATUS_ICONS = {
     CompilationStatus.QUEUED: "⏳",
@@ -19,8 +22,48 @@ STATUS_ICONS = {
 }
 
 
+def user_zone() -> tzinfo:
+    """The time zone of the user's browser where Streamlit knows it, else UTC."""
+    try:
+        name = st.context.timezone
+    except Exception:  # outside a script run (a plain function call in a test)
+        name = None
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return UTC
+
+
+def zone_label() -> str:
+    """The name of the zone times are shown in (for column headers)."""
+    zone = user_zone()
+    return str(getattr(zone, "key", None) or "UTC")
+
+
+def local_time(moment: datetime | None) -> str:
+    """A moment in the user's zone without naming it (where a header names the zone)."""
+    if moment is None:
+        return ""
+    return f"{as_utc(moment).astimezone(user_zone()):%Y-%m-%d %H:%M}"
+
+
 def when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "—"
+    """A moment in the user's time zone, naming the zone (stored moments are UTC)."""
+    if moment is None:
+        return "—"
+    local = as_utc(moment).astimezone(user_zone())
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
+
+
+def day(moment: datetime | date | None) -> str:
+    """The date of a moment in the user's time zone (a plain date stays as it is)."""
+    if moment is None:
+        return "—"
+    if isinstance(moment, datetime):
+        moment = as_utc(moment).astimezone(user_zone())
+    return f"{moment:%Y-%m-%d}"
 
 
 def duration(seconds: float | None) -> str:

@@ -26,6 +26,7 @@ from core.qa_rules import EDITABLE_FIELDS, FIELD_LABELS
 from core.services import qas
 from core.services.qas import SORTABLE, QARow
 from core.uow import UnitOfWork
+from ui.formatting import local_time, zone_label
 
 COLUMNS = (
     "id",
@@ -50,7 +51,7 @@ HEADERS = {
     "is_active": "Active",
     "notes": "Notes",
     "changed_by": "Changed by",
-    "changed_at": "Changed at (UTC)",
+    "changed_at": "Changed at",
 }
 _WIDTHS = {
     "source": 130,
@@ -139,7 +140,7 @@ def grid_frame(rows: Sequence[QARow]) -> pd.DataFrame:
             "is_active": r.is_active,
             "notes": r.notes,
             "changed_by": r.changed_by or "",
-            "changed_at": r.changed_at.strftime("%Y-%m-%d %H:%M"),
+            "changed_at": local_time(r.changed_at),
         }
         for r in rows
     ]
@@ -149,7 +150,9 @@ def grid_frame(rows: Sequence[QARow]) -> pd.DataFrame:
 def _column(field: str, *, can_edit: bool, sort: str, descending: bool) -> dict[str, Any]:
     column: dict[str, Any] = {
         "field": field,
-        "headerName": HEADERS[field],
+        "headerName": f"{HEADERS[field]} ({zone_label()})"
+        if field == "changed_at"
+        else HEADERS[field],
         "width": _WIDTHS[field],
         "sortable": field in SORTABLE,
         "comparator": _KEEP_ORDER_JS,
