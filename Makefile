@@ -6,7 +6,7 @@ PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 WORKERS ?= 2
 
-.PHONY: run test lint unit test-clock setup setup-dev bench worker scale-up scale-down scale-status clean-data help
+.PHONY: run test lint unit test-clock lock setup setup-dev bench worker scale-up scale-down scale-status clean-data help
 
 help:
 	@echo "make run    - set up (venv, dependencies, database, demo data) and start the app"
@@ -14,6 +14,7 @@ help:
 	@echo "make unit   - the unit tier only (no database, no network; seconds)"
 	@echo "make test-clock - the suite with the clock at a month start, a new year and a DST change"
 	@echo "make bench  - run every benchmark and print one table of figures"
+	@echo "make lock   - re-resolve requirements*.lock (hashed) from requirements*.in"
 	@echo "make worker - start a separate compilation worker (python -m core.worker)"
 	@echo "make scale-up DATABASE_URL=postgresql+psycopg://... INSTANCES=2 WORKERS=4"
 	@echo "             - app instances + workers on PostgreSQL, nginx with sticky sessions"
@@ -22,13 +23,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# Installs come from the lock files only, every file checked against its hash.
+$(VENV)/.runtime: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev: requirements-dev.lock $(VENV)/.runtime
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
+
+# Re-resolve the locks from requirements*.in (exact pins of what the code imports), with hashes.
+LOCK := $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+lock: setup-dev
+	$(LOCK) -o requirements.lock requirements.in
+	$(LOCK) -o requirements-dev.lock requirements-dev.in
 
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
