@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from time_machine import escape_hatch
 
@@ -64,9 +65,9 @@ def _real_time() -> float:
     return escape_hatch.time.time() if escape_hatch.is_travelling() else time.time()
 
 
-def _probe(env: dict[str, str]) -> dict[str, float | str]:
+def _probe(env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
     )
-    result: dict[str, float | str] = json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(done.stdout)
     return result
