@@ -16,6 +16,7 @@ from core.worker import Task, Worker, worker_id
 
 WORKER_TASKS: tuple[Task, ...] = (
     compilation.run_next,
+    compilation.deployments_task,
     catalog.budget_check_task,
     catalog.refresh_shutdown_dates_task,
 )

@@ -63,6 +63,11 @@ class ProviderType(enum.StrEnum):
     AZURE_OPENAI = "azure_openai"
 
 
+# The providers whose base models must be in the catalogue to be used: their APIs take only
+# the names they know, and a typo would only show after the upload.
+CATALOGUED_PROVIDERS = frozenset({ProviderType.OPENAI, ProviderType.AZURE_OPENAI})
+
+
 class ModelKind(enum.StrEnum):
     ARBITER = "arbiter"
     ASSISTANT = "assistant"

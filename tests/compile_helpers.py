@@ -20,7 +20,7 @@ from core.training.text import question_key
 from core.uow import UnitOfWork
 
 Uows = Callable[[], UnitOfWork]
-OPENAI_KEY_ENV = "ARBITER_TEST_OPENAI_KEY"
+OPENAI_KEY_ENV = "ARBITER_KEY_TEST_OPENAI"
 FAST = EngineSettings(
     lease_seconds=30,
     doubt_seconds=1.5,

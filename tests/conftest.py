@@ -177,3 +177,17 @@ def trainer(uow: UnitOfWork) -> Actor:
 @pytest.fixture
 def manager(uow: UnitOfWork) -> Actor:
     return make_user(uow, "manager@test.example", Role.MANAGER)
+
+
+@pytest.fixture
+def catalogue_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The base-model catalogue read from a file of the test's own (empty at first), instead
+    of the one the project ships: for tests of the stored layer and of the merge."""
+    from core.providers import catalogue
+
+    path = tmp_path / "catalogue.toml"
+    path.write_text("models = []\n", encoding="utf-8")
+    monkeypatch.setattr(catalogue, "CATALOGUE", path)
+    catalogue.load.cache_clear()
+    yield path
+    catalogue.load.cache_clear()

@@ -119,11 +119,15 @@ def base_model_admin(actor: Actor) -> None:
                     )
                     st.toast(f"Saved {saved.name}.")
                     st.rerun()
-        if rows:
+        stored = [r for r in rows if r.id is not None]
+        if stored:
             c1, c2 = st.columns([3, 1])
-            labels = {r.id: f"{r.name} ({r.provider_type.value})" for r in rows}
+            labels = {int(r.id or 0): f"{r.name} ({r.provider_type.value})" for r in stored}
             chosen = c1.selectbox(
-                "Remove a base model", list(labels), format_func=labels.__getitem__, key="bm_remove"
+                "Forget what was typed in or reported (the catalogue file's facts remain)",
+                list(labels),
+                format_func=labels.__getitem__,
+                key="bm_remove",
             )
             c2.write("")
             if c2.button("Remove", key="bm_remove_go", icon=":material/delete:"):

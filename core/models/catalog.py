@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -119,6 +120,13 @@ class BaseModelInfo(Base):
     # Where the shutdown date came from: "provider" (its model list) or "admin" (typed in).
     shutdown_source: Mapped[str | None] = mapped_column(String(20))
     notes: Mapped[str] = mapped_column(Text, default="")
+    # Facts beside the catalogue file's (core/providers/catalogue.toml); ``sources`` says
+    # per fact who set it here ("provider" or "admin"). Empty columns fall back to the file.
+    example_token_limit: Mapped[int | None]
+    training_price_per_million: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    hosting_price_per_hour: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    fine_tuning_ends: Mapped[date | None]
+    sources: Mapped[dict[str, Any] | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (UniqueConstraint("provider_type", "name", name="uq_base_models_name"),)

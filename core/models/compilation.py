@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, deferred, mapped_column
@@ -156,7 +157,27 @@ class ModelVersion(Base):
     config_hash: Mapped[str | None] = mapped_column(String(64))
     config_only: Mapped[bool] = mapped_column(Boolean, default=False)
     validation_score: Mapped[float | None]
+    # Why the validation Q&As could not be asked (the version exists all the same: its job
+    # was trained and billed); the validation can be run again.
+    validation_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The connection it was trained on: it answers from there even after its model moved.
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("provider_connections.id", ondelete="SET NULL")
+    )
+    # Where the provider needs a deployment to answer (Azure OpenAI), billed per hour while
+    # it exists: its name, state ("creating", "ready", "failed", "manual", "removed"), when it
+    # became ready and was removed, and the hourly price at the time.
+    deployment_name: Mapped[str | None] = mapped_column(String(64))
+    deployment_state: Mapped[str | None] = mapped_column(String(20))
+    deployed_at: Mapped[datetime | None]
+    deployment_removed_at: Mapped[datetime | None]
+    hosting_price_per_hour: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    # A rollback to a version whose deployment was removed deploys it again first; the
+    # worker activates it once the deployment is ready.
+    activate_when_deployed: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     __table_args__ = (
         UniqueConstraint("model_id", "number", name="uq_model_versions_number"),

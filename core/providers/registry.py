@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core import config
 from core.domain import ProviderType
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
 DEFAULT_AZURE_KEY_ENV = "AZURE_OPENAI_API_KEY"
+# Azure OpenAI's newest stable data-plane API (core.providers.azure_openai.AZURE_API_VERSION).
+DEFAULT_AZURE_API_VERSION = "2024-10-21"
+# Only variables meant for keys are ever read as one: a connection cannot name another secret
+# of the server (a database password, say) and send it to a URL as a bearer token.
+KEY_VARIABLE = re.compile(r"^(OPENAI|AZURE|ARBITER_KEY)_[A-Z0-9_]{1,100}$")
 # Where Resource Manager is; a test server's address in tests.
 ARM_URL_ENV = "ARBITER_AZURE_MANAGEMENT_URL"
 
@@ -40,9 +46,38 @@ class ConnectionSettings:
     manual_deployments: bool = False
     hosting_price_per_hour: Decimal | None = None
 
+    @classmethod
+    def of(cls, connection: object) -> ConnectionSettings:
+        """The settings of a stored connection (anything with its attributes: the ORM row,
+        or a view of it). The one place that knows which fields a provider needs."""
+
+        def value(name: str) -> Any:
+            return getattr(connection, name, None)
+
+        return cls(
+            provider_type=ProviderType(value("provider_type")),
+            base_url=value("base_url"),
+            api_key_env=value("api_key_env"),
+            api_version=value("api_version"),
+            entra_id=bool(value("entra_id")),
+            azure_subscription_id=value("azure_subscription_id"),
+            azure_resource_group=value("azure_resource_group"),
+            azure_account_name=value("azure_account_name"),
+            manual_deployments=bool(value("manual_deployments")),
+            hosting_price_per_hour=value("hosting_price_per_hour"),
+        )
+
 
 def _key_env(settings: ConnectionSettings) -> str:
     if settings.api_key_env:
+        if not KEY_VARIABLE.match(settings.api_key_env):
+            from core.errors import ProviderAuthError
+
+            raise ProviderAuthError(
+                f"The connection names {settings.api_key_env!r} as its key variable, which is "
+                "not a variable meant for keys (OPENAI_*, AZURE_* or ARBITER_KEY_*): it is not "
+                "read. An admin can name the right variable on the Connections page."
+            )
         return settings.api_key_env
     if settings.provider_type == ProviderType.AZURE_OPENAI:
         return DEFAULT_AZURE_KEY_ENV
@@ -54,6 +89,8 @@ def key_is_present(settings: ConnectionSettings) -> bool:
         return True
     if settings.provider_type == ProviderType.AZURE_OPENAI and settings.entra_id:
         return True  # whether Entra ID signs in shows at the first request
+    if settings.api_key_env and not KEY_VARIABLE.match(settings.api_key_env):
+        return False
     return bool(config.secret(_key_env(settings)))
 
 

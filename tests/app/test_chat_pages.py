@@ -231,7 +231,7 @@ def test_a_provider_outage_shows_a_clear_message_and_keeps_the_question(
     admin = make_user(uow, "admin@corp.example", Role.ADMIN)
     trainer = make_user(uow, "trainer@corp.example", Role.TRAINER)
     with FakeOpenAI() as server:
-        monkeypatch.setenv("ARBITER_TEST_OPENAI_KEY", server.api_key)
+        monkeypatch.setenv("ARBITER_KEY_TEST_OPENAI", server.api_key)
         conn = catalog.create_connection(
             uow,
             admin,
@@ -239,7 +239,7 @@ def test_a_provider_outage_shows_a_clear_message_and_keeps_the_question(
                 name="OpenAI",
                 provider_type=ProviderType.OPENAI,
                 base_url=server.base_url,
-                api_key_env="ARBITER_TEST_OPENAI_KEY",
+                api_key_env="ARBITER_KEY_TEST_OPENAI",
                 default_base_model="gpt-4o-mini-2024-07-18",
             ),
         )

@@ -183,7 +183,7 @@ def openai_model(
     monkeypatch: pytest.MonkeyPatch,
 ) -> tuple[int, int]:
     """(model id, direct chat id) for a model on an openai connection to the fake server."""
-    monkeypatch.setenv("ARBITER_TEST_OPENAI_KEY", fake_openai.api_key)
+    monkeypatch.setenv("ARBITER_KEY_TEST_OPENAI", fake_openai.api_key)
     conn = catalog.create_connection(
         new_uow(),
         admin,
@@ -191,7 +191,7 @@ def openai_model(
             name="OpenAI",
             provider_type=ProviderType.OPENAI,
             base_url=fake_openai.base_url,
-            api_key_env="ARBITER_TEST_OPENAI_KEY",
+            api_key_env="ARBITER_KEY_TEST_OPENAI",
             default_base_model="gpt-4o-mini-2024-07-18",
         ),
     )
@@ -277,9 +277,9 @@ def test_a_missing_api_key_is_a_clear_failure(
     new_uow: Uows, trainer: Actor, openai_model: tuple[int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, chat_id = openai_model
-    monkeypatch.delenv("ARBITER_TEST_OPENAI_KEY")
+    monkeypatch.delenv("ARBITER_KEY_TEST_OPENAI")
     (answer,) = ask(new_uow, trainer, chat_id, "hello")
-    assert answer.failed and "ARBITER_TEST_OPENAI_KEY" in (answer.error or "")
+    assert answer.failed and "ARBITER_KEY_TEST_OPENAI" in (answer.error or "")
 
 
 # --- Train AI -----------------------------------------------------------------------------

@@ -67,13 +67,19 @@ def test_set_up_a_company_from_the_command_line(tmp_path: Path) -> None:
             "--type",
             "openai",
             "--key-env",
-            "CLI_TEST_KEY",
+            "ARBITER_KEY_CLI_TEST",
             "--base-model",
             "gpt-4o-mini-2024-07-18",
         ],
         tmp_path,
     )
     assert openai.returncode == 0 and "API key missing" in openai.stdout
+    # Only variables meant as keys: the database password is not one.
+    leak = run(
+        ["create-connection", "Leak", "--type", "openai", "--key-env", "PGPASSWORD"], tmp_path
+    )
+    assert leak.returncode != 0 and len(leak.stderr.strip().splitlines()) == 1
+    assert "ARBITER_KEY_" in leak.stderr and "Traceback" not in leak.stderr
     assert run(["list-models"], tmp_path).stdout.strip() == "No models yet."
 
 

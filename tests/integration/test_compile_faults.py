@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.domain import CompilationStatus
+from core.domain import CompilationStatus, ProviderType
 from core.permissions import Actor
 from core.services import catalog, compilation
 from core.services.compilation import EngineSettings
@@ -154,6 +154,12 @@ def test_an_unknown_base_model_and_a_missing_key_fail_clearly(
     server: FakeOpenAI,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # An admin added it to the catalogue by hand, but the provider has never heard of it.
+    catalog.save_base_model(
+        new_uow(),
+        admin,
+        catalog.BaseModelInput(provider_type=ProviderType.OPENAI, name="gpt-9-nano"),
+    )
     detail = catalog.get_model(new_uow(), admin, model)
     catalog.update_model(new_uow(), admin, model, detail.as_input(base_model="gpt-9-nano"))
     done = _compile(new_uow, trainer, model)

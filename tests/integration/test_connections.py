@@ -19,22 +19,22 @@ PLANTED_KEY = "sk-test-PLANTED-0123456789abcdef0123456789abcdef"
 def test_the_key_itself_is_never_stored(
     new_uow: Uows, admin: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ARBITER_TEST_KEY", PLANTED_KEY)
+    monkeypatch.setenv("ARBITER_KEY_TEST", PLANTED_KEY)
     conn = catalog.create_connection(
         new_uow(),
         admin,
         ConnectionInput(
-            name="OpenAI", provider_type=ProviderType.OPENAI, api_key_env="ARBITER_TEST_KEY"
+            name="OpenAI", provider_type=ProviderType.OPENAI, api_key_env="ARBITER_KEY_TEST"
         ),
     )
-    assert conn.key_present and conn.api_key_env == "ARBITER_TEST_KEY"
+    assert conn.key_present and conn.api_key_env == "ARBITER_KEY_TEST"
     assert PLANTED_KEY not in repr(conn)
     uow = new_uow()
     with uow:
         for table in ("provider_connections", "audit_entries"):
             dump = " ".join(str(row) for row in uow.session.execute(text(f"SELECT * FROM {table}")))
             assert PLANTED_KEY not in dump
-    monkeypatch.delenv("ARBITER_TEST_KEY")
+    monkeypatch.delenv("ARBITER_KEY_TEST")
     assert not catalog.get_connection(new_uow(), admin, conn.id).key_present
 
 
@@ -84,15 +84,15 @@ def test_local_connection_lists_its_models(new_uow: Uows, admin: Actor, manager:
 def test_openai_connection_without_key_says_which_variable(
     new_uow: Uows, admin: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("NO_SUCH_KEY_VAR", raising=False)
+    monkeypatch.delenv("ARBITER_KEY_NO_SUCH", raising=False)
     conn = catalog.create_connection(
         new_uow(),
         admin,
         ConnectionInput(
-            name="OpenAI", provider_type=ProviderType.OPENAI, api_key_env="NO_SUCH_KEY_VAR"
+            name="OpenAI", provider_type=ProviderType.OPENAI, api_key_env="ARBITER_KEY_NO_SUCH"
         ),
     )
-    with pytest.raises(ProviderAuthError, match="NO_SUCH_KEY_VAR"):
+    with pytest.raises(ProviderAuthError, match="ARBITER_KEY_NO_SUCH"):
         catalog.test_connection(new_uow(), admin, conn.id)
 
 
@@ -112,7 +112,7 @@ def test_openai_connection_lists_models_through_the_sdk(
     from tests.openai_server import FakeOpenAI, Fault
 
     with FakeOpenAI(api_key="sk-conn-test") as server:
-        monkeypatch.setenv("CONN_TEST_KEY", "sk-conn-test")
+        monkeypatch.setenv("ARBITER_KEY_CONN_TEST", "sk-conn-test")
         conn = catalog.create_connection(
             new_uow(),
             admin,
@@ -120,7 +120,7 @@ def test_openai_connection_lists_models_through_the_sdk(
                 name="OpenAI",
                 provider_type=ProviderType.OPENAI,
                 base_url=server.base_url,
-                api_key_env="CONN_TEST_KEY",
+                api_key_env="ARBITER_KEY_CONN_TEST",
             ),
         )
         models = {m.id: m for m in catalog.test_connection(new_uow(), admin, conn.id)}
@@ -129,10 +129,10 @@ def test_openai_connection_lists_models_through_the_sdk(
         assert models["gpt-4o-mini-2024-07-18"].shutdown_date is not None
         assert ("GET", "/v1/models") in server.requests
 
-        monkeypatch.setenv("CONN_TEST_KEY", "sk-wrong")
-        with pytest.raises(ProviderAuthError, match="CONN_TEST_KEY"):
+        monkeypatch.setenv("ARBITER_KEY_CONN_TEST", "sk-wrong")
+        with pytest.raises(ProviderAuthError, match="ARBITER_KEY_CONN_TEST"):
             catalog.test_connection(new_uow(), admin, conn.id)
-        monkeypatch.setenv("CONN_TEST_KEY", "sk-conn-test")
+        monkeypatch.setenv("ARBITER_KEY_CONN_TEST", "sk-conn-test")
         server.add_fault("GET", "/v1/models", Fault.server_error(503))
         from core.errors import ProviderUnavailable
 

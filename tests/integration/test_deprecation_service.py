@@ -32,7 +32,8 @@ MINI = "gpt-4o-mini-2024-07-18"
 
 
 @pytest.fixture
-def seeded(new_uow: Callable[[], UnitOfWork]) -> SeededHistory:
+def seeded(new_uow: Callable[[], UnitOfWork], catalogue_file: Path) -> SeededHistory:
+    # The stored layer alone: the shipped catalogue file's facts are tested on their own.
     return seed_history(new_uow())
 
 
@@ -112,7 +113,7 @@ def test_only_admins_edit_the_table_and_bad_input_names_the_field(
 @pytest.fixture
 def fake_openai(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
     with FakeOpenAI(shutdown_dates={MINI: "2027-01-31"}) as server:
-        monkeypatch.setenv("ARBITER_TEST_OPENAI_KEY", server.api_key)
+        monkeypatch.setenv("ARBITER_KEY_TEST_OPENAI", server.api_key)
         yield server
 
 
@@ -132,7 +133,7 @@ def test_the_providers_date_wins_over_the_typed_one(
         conn = uow.session.get(ProviderConnection, seeded.openai_connection_id)
         assert conn is not None
         conn.base_url = fake_openai.base_url
-        conn.api_key_env = "ARBITER_TEST_OPENAI_KEY"
+        conn.api_key_env = "ARBITER_KEY_TEST_OPENAI"
         uow.commit()
     report = catalog.refresh_from_providers(new_uow(), admin)
     assert report.problems == []

@@ -45,7 +45,7 @@ from tests.openai_server import FakeOpenAI, Fault
 from tests.paths import ROOT
 from ui.context import USER_KEY
 
-KEY_ENV = "ARBITER_PLANTED_OPENAI_KEY"
+KEY_ENV = "ARBITER_KEY_PLANTED_OPENAI"
 Uows = Callable[[], UnitOfWork]
 
 

@@ -102,3 +102,9 @@ def test_backoff_honours_retry_after_beyond_the_cap_but_within_reason() -> None:
 def test_retry_after_headers(headers: dict[str, str], seconds: float | None) -> None:
     assert parse_retry_after(headers) == seconds
     assert parse_retry_after(None) is None
+
+
+def test_the_azure_api_version_is_named_once() -> None:
+    from core.providers import azure_openai, registry
+
+    assert registry.DEFAULT_AZURE_API_VERSION == azure_openai.AZURE_API_VERSION

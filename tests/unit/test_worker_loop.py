@@ -77,6 +77,7 @@ def test_a_stopped_worker_ends_its_loop() -> None:
 def test_the_composition_root_lists_the_tasks_once() -> None:
     assert (
         compilation.run_next,
+        compilation.deployments_task,
         catalog.budget_check_task,
         catalog.refresh_shutdown_dates_task,
     ) == bootstrap.WORKER_TASKS

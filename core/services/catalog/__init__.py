@@ -14,11 +14,12 @@ from core.services.catalog.ai_models import (
     get_model,
     get_model_by_name,
     list_models,
+    move_model,
     update_model,
 )
+from core.services.catalog.base_model_facts import BaseModelRow
 from core.services.catalog.base_models import (
     BaseModelInput,
-    BaseModelRow,
     RefreshReport,
     delete_base_model,
     list_base_models,
@@ -27,8 +28,8 @@ from core.services.catalog.base_models import (
     save_base_model,
 )
 from core.services.catalog.budgets import budget_check_task, notify_budgets_reached
+from core.services.catalog.connection_rules import ConnectionInput
 from core.services.catalog.connections import (
-    ConnectionInput,
     ConnectionView,
     create_connection,
     delete_connection,
@@ -47,7 +48,12 @@ from core.services.catalog.retirement import (
     models_at_risk,
     uses_openai,
 )
-from core.services.catalog.training_data import SourceCount, model_ancestry, training_set_preview
+from core.services.catalog.training_data import (
+    MoveTarget,
+    SourceCount,
+    model_ancestry,
+    training_set_preview,
+)
 from core.services.catalog.training_sets import (
     ExportedTrainingSet,
     TrainingSetsExport,
@@ -67,6 +73,7 @@ __all__ = [
     "ModelDetail",
     "ModelInput",
     "ModelSummary",
+    "MoveTarget",
     "RefreshReport",
     "RetirementFlag",
     "SourceCount",
@@ -88,6 +95,7 @@ __all__ = [
     "list_models",
     "model_ancestry",
     "models_at_risk",
+    "move_model",
     "notify_budgets_reached",
     "refresh_from_providers",
     "refresh_shutdown_dates_task",

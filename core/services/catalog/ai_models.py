@@ -23,6 +23,7 @@ from core.models import (
 )
 from core.permissions import Actor, Permission, requires
 from core.services.accounts.audit import record_audit
+from core.services.catalog.base_model_facts import base_model_facts, base_model_refusal
 from core.services.catalog.hierarchy import model_nodes
 from core.services.catalog.training_data import pending_changes
 from core.services.shared import changed_fields, check_row_version, get_or_404, snapshot
@@ -180,6 +181,40 @@ def _detail(uow: UnitOfWork, model: AIModel) -> ModelDetail:
     )
 
 
+def _base_model_problems(uow: UnitOfWork, data: ModelInput) -> list[Problem]:
+    """A base model the connection's provider does not offer for fine-tuning is refused when
+    the model is saved, not found out after an upload (a typo, a retired model)."""
+    if data.kind != ModelKind.ARBITER:
+        return []  # assistants answer with their base model; they are never fine-tuned
+    connection = _connection_for(uow, data.connection_id, data.parent_id)
+    if connection is None:
+        return []
+    base_model = (data.base_model or "").strip() or connection.default_base_model
+    if not base_model:
+        return []
+    facts = base_model_facts(uow.session, connection.provider_type, base_model)
+    refused = base_model_refusal(connection.provider_type, base_model, facts)
+    return [Problem("base model", refused)] if refused else []
+
+
+def _connection_for(
+    uow: UnitOfWork, connection_id: int | None, parent_id: int | None
+) -> ProviderConnection | None:
+    """The connection a model with these settings would use (its own or an ancestor's)."""
+    if connection_id is not None:
+        return uow.session.get(ProviderConnection, connection_id)
+    seen: set[int] = set()
+    while parent_id is not None and parent_id not in seen:
+        seen.add(parent_id)
+        parent = uow.session.get(AIModel, parent_id)
+        if parent is None:
+            return None
+        if parent.connection is not None:
+            return parent.connection
+        parent_id = parent.parent_id
+    return None
+
+
 def _clean(uow: UnitOfWork, data: ModelInput, model_id: int | None) -> dict[str, Any]:
     problems: list[Problem] = []
     name = data.name.strip()
@@ -229,6 +264,7 @@ def _clean(uow: UnitOfWork, data: ModelInput, model_id: int | None) -> dict[str,
                 "parent's connection)",
             )
         )
+    problems += _base_model_problems(uow, data)
     if data.n_epochs is not None and not 1 <= data.n_epochs <= 50:
         problems.append(Problem("epochs", "between 1 and 50, or auto"))
     if data.batch_size is not None and not 1 <= data.batch_size <= 256:
@@ -411,3 +447,22 @@ def update_model(
         uow.commit()
         uow.session.refresh(model)
         return _detail(uow, model)
+
+
+@requires(Permission.MANAGE_MODELS)
+def move_model(
+    uow: UnitOfWork,
+    actor: Actor,
+    model_id: int,
+    connection_id: int,
+    base_model: str | None = None,
+    expected_version: int | None = None,
+) -> ModelDetail:
+    """Put a model on another connection (and base model), e.g. away from a provider that
+    takes no new fine-tuning jobs. Its active version keeps answering from the connection it
+    was trained on until a compilation on the new one succeeds; its history keeps both."""
+    detail = get_model(uow, actor, model_id)
+    moved = detail.as_input(connection_id=connection_id, base_model=base_model or None)
+    return update_model(
+        uow, actor, model_id, moved, expected_version=expected_version or detail.row_version
+    )

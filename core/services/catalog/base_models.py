@@ -1,8 +1,11 @@
-"""The base-model catalogue: the models each provider offers, with their shutdown dates.
+"""The base-model catalogue: per provider, the base models a connection can use and what is
+known of each (fine-tunable, context and per-example token limits, training and hosting
+prices, shutdown date, last day for new fine-tuning jobs), each fact with its source.
 
-Shutdown dates come from the provider's model list where it gives them (``refresh_from_
-providers``, also run by the worker once a day) and otherwise from the base-model table that
-admins edit (audited). A provider's date replaces a typed-in one at the next refresh.
+Three layers, the later winning fact by fact: the catalogue file the project keeps
+(``core/providers/catalogue.toml``), what an admin typed in (audited), and what a provider's
+model list reports (``refresh_from_providers``, also run by the worker once a day). A
+provider's shutdown date replaces a typed-in one at the next refresh.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +26,7 @@ from core.permissions import Actor, Permission, public, requires
 from core.providers.base import BaseModel
 from core.providers.registry import ConnectionSettings, key_is_present, provider_for
 from core.services.accounts.audit import record_audit
+from core.services.catalog.base_model_facts import ROW_FACTS, BaseModelRow, catalogue_rows
 from core.services.catalog.usage import connection_facts, model_usage
 from core.services.shared import BASE_MODEL_LIST_LOCK, get_or_404, one_at_a_time, snapshot
 from core.uow import UnitOfWork
@@ -29,19 +34,7 @@ from core.uow import UnitOfWork
 log = logging.getLogger("arbiter.deprecation")
 
 REFRESH_EVERY_SECONDS = 24 * 3600
-_AUDITED = ("provider_type", "name", "fine_tunable", "context_tokens", "shutdown_date", "notes")
-
-
-@dataclass(frozen=True)
-class BaseModelRow:
-    id: int
-    provider_type: ProviderType
-    name: str
-    fine_tunable: bool
-    context_tokens: int | None
-    shutdown_date: date | None
-    source: str | None
-    notes: str
+_AUDITED = ("provider_type", "name", *ROW_FACTS, "notes")
 
 
 @dataclass(frozen=True)
@@ -52,6 +45,10 @@ class BaseModelInput:
     notes: str = ""
     fine_tunable: bool = True
     context_tokens: int | None = None
+    example_token_limit: int | None = None
+    training_price_per_million: Decimal | None = None
+    hosting_price_per_hour: Decimal | None = None
+    fine_tuning_ends: date | None = None
 
 
 @dataclass(frozen=True)
@@ -62,26 +59,11 @@ class RefreshReport:
     problems: list[str] = field(default_factory=list)
 
 
-def _row(b: BaseModelInfo) -> BaseModelRow:
-    return BaseModelRow(
-        b.id,
-        b.provider_type,
-        b.name,
-        b.fine_tunable,
-        b.context_tokens,
-        b.shutdown_date,
-        b.shutdown_source,
-        b.notes,
-    )
-
-
 @requires(Permission.READ)
 def list_base_models(uow: UnitOfWork, actor: Actor) -> list[BaseModelRow]:
     with uow:
-        rows = uow.session.scalars(
-            select(BaseModelInfo).order_by(BaseModelInfo.provider_type, BaseModelInfo.name)
-        )
-        return [_row(b) for b in rows]
+        rows = catalogue_rows(uow.session).values()
+        return sorted(rows, key=lambda r: (r.provider_type.value, r.name))
 
 
 def _clean(data: BaseModelInput) -> dict[str, Any]:
@@ -94,27 +76,31 @@ def _clean(data: BaseModelInput) -> dict[str, Any]:
     try:
         provider_type = ProviderType(data.provider_type)
     except ValueError:
-        problems.append(Problem("provider", "choose openai or local"))
+        problems.append(Problem("provider", "choose one of " + ", ".join(ProviderType)))
         provider_type = ProviderType.OPENAI
     if len(data.notes) > NOTES_MAX:
         problems.append(Problem("notes", f"use at most {NOTES_MAX:,} characters"))
-    if data.context_tokens is not None and data.context_tokens <= 0:
-        problems.append(Problem("context tokens", "must be a positive number"))
+    for label, number in (
+        ("context tokens", data.context_tokens),
+        ("tokens per example", data.example_token_limit),
+    ):
+        if number is not None and number <= 0:
+            problems.append(Problem(label, "must be a positive number"))
+    for label, price in (
+        ("training price", data.training_price_per_million),
+        ("hosting price", data.hosting_price_per_hour),
+    ):
+        if price is not None and Decimal(price) < 0:
+            problems.append(Problem(label, "must not be negative"))
     if problems:
         raise ValidationFailed("The base model cannot be saved.", problems)
-    return {
-        "provider_type": provider_type,
-        "name": name,
-        "shutdown_date": data.shutdown_date,
-        "notes": data.notes.strip(),
-        "fine_tunable": data.fine_tunable,
-        "context_tokens": data.context_tokens,
-    }
+    values = {fact: getattr(data, fact) for fact in ROW_FACTS}
+    return {"provider_type": provider_type, "name": name, "notes": data.notes.strip(), **values}
 
 
 @requires(Permission.MANAGE_CONNECTIONS)
 def save_base_model(uow: UnitOfWork, actor: Actor, data: BaseModelInput) -> BaseModelRow:
-    """Add a base model or change its shutdown date and notes (audited)."""
+    """Set what is known of a base model (audited); each fact given is the admin's now."""
     values = _clean(data)
     with uow:
         s = uow.session
@@ -126,16 +112,18 @@ def save_base_model(uow: UnitOfWork, actor: Actor, data: BaseModelInput) -> Base
         )
         before = snapshot(row, _AUDITED) if row is not None else None
         if row is None:
-            row = BaseModelInfo(**values)
+            row = BaseModelInfo(provider_type=values["provider_type"], name=values["name"])
             s.add(row)
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
-        if (
-            before is None
-            or before.get("shutdown_date") != snapshot(row, ["shutdown_date"])["shutdown_date"]
-        ):
-            row.shutdown_source = "admin" if row.shutdown_date else None
+        sources = dict(row.sources or {})
+        for fact in ROW_FACTS:
+            setattr(row, fact, values[fact])
+            if values[fact] is None:
+                sources.pop(fact, None)  # the catalogue file's fact applies again
+            else:
+                sources[fact] = "admin"
+        row.notes = values["notes"]
+        row.sources = sources
+        row.shutdown_source = "admin" if row.shutdown_date else None
         s.flush()
         after = snapshot(row, _AUDITED)
         if after != before:
@@ -151,11 +139,12 @@ def save_base_model(uow: UnitOfWork, actor: Actor, data: BaseModelInput) -> Base
                 after=after,
             )
         uow.commit()
-        return _row(row)
+        return catalogue_rows(s)[(row.provider_type.value, row.name)]
 
 
 @requires(Permission.MANAGE_CONNECTIONS)
 def delete_base_model(uow: UnitOfWork, actor: Actor, base_model_id: int) -> None:
+    """Forget what was stored of a base model (the catalogue file's facts remain)."""
     with uow:
         row = get_or_404(uow.session, BaseModelInfo, base_model_id, "Base model")
         record_audit(
@@ -194,13 +183,21 @@ def _store_provider_list(
             if row is None:
                 row = BaseModelInfo(provider_type=provider_type, name=model.id[:200])
                 s.add(row)
+            sources = dict(row.sources or {})
             row.fine_tunable = model.fine_tunable
+            sources["fine_tunable"] = "provider"
             if model.context_tokens:
                 row.context_tokens = model.context_tokens
+                sources["context_tokens"] = "provider"
             if model.shutdown_date is not None:
                 dates += 1
                 row.shutdown_date = model.shutdown_date
                 row.shutdown_source = "provider"
+                sources["shutdown_date"] = "provider"
+            if model.fine_tuning_ends is not None:
+                row.fine_tuning_ends = model.fine_tuning_ends
+                sources["fine_tuning_ends"] = "provider"
+            row.sources = sources
             written += 1
         uow.commit()
     return dates, written

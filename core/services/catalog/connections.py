@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from core.domain import NAME_MAX, ProviderType
-from core.errors import Conflict, Problem, ValidationFailed
+from core.domain import ProviderType
+from core.errors import Conflict
 from core.models import AIModel, ProviderConnection
 from core.permissions import Actor, Permission, requires
 from core.providers.base import BaseModel
 from core.providers.registry import ConnectionSettings, key_is_present, provider_for
 from core.services.accounts.audit import record_audit
+from core.services.catalog.connection_rules import ConnectionInput, checked_connection
 from core.services.shared import changed_fields, check_row_version, get_or_404, snapshot
 from core.uow import UnitOfWork
 
@@ -28,22 +28,14 @@ _AUDITED = (
     "price_per_million_tokens",
     "monthly_budget",
     "notes",
+    "api_version",
+    "entra_id",
+    "azure_subscription_id",
+    "azure_resource_group",
+    "azure_account_name",
+    "manual_deployments",
+    "hosting_price_per_hour",
 )
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,119}$")
-# Something that looks like a key rather than the name of a variable holding one.
-_LOOKS_LIKE_KEY = re.compile(r"^(sk-|sess-)|[a-z0-9]{32,}", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class ConnectionInput:
-    name: str
-    provider_type: ProviderType
-    base_url: str | None = None
-    api_key_env: str | None = None
-    default_base_model: str | None = None
-    price_per_million_tokens: Decimal | str | float = Decimal("0")
-    monthly_budget: Decimal | str | float | None = None
-    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,14 +53,21 @@ class ConnectionView:
     model_count: int
     updated_at: datetime
     row_version: int
+    api_version: str | None = None
+    entra_id: bool = False
+    azure_subscription_id: str | None = None
+    azure_resource_group: str | None = None
+    azure_account_name: str | None = None
+    manual_deployments: bool = False
+    hosting_price_per_hour: Decimal | None = None
 
     @property
     def settings(self) -> ConnectionSettings:
-        return ConnectionSettings(self.provider_type, self.base_url, self.api_key_env)
+        return ConnectionSettings.of(self)
 
 
 def _settings(conn: ProviderConnection) -> ConnectionSettings:
-    return ConnectionSettings(conn.provider_type, conn.base_url, conn.api_key_env)
+    return ConnectionSettings.of(conn)
 
 
 def _view(conn: ProviderConnection, model_count: int) -> ConnectionView:
@@ -86,66 +85,14 @@ def _view(conn: ProviderConnection, model_count: int) -> ConnectionView:
         model_count=model_count,
         updated_at=conn.updated_at,
         row_version=conn.row_version,
+        api_version=conn.api_version,
+        entra_id=conn.entra_id,
+        azure_subscription_id=conn.azure_subscription_id,
+        azure_resource_group=conn.azure_resource_group,
+        azure_account_name=conn.azure_account_name,
+        manual_deployments=conn.manual_deployments,
+        hosting_price_per_hour=conn.hosting_price_per_hour,
     )
-
-
-def _decimal(value: object, field: str, problems: list[Problem]) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        problems.append(Problem(field, "enter a number"))
-        return None
-    if number < 0 or not number.is_finite():
-        problems.append(Problem(field, "must be zero or more"))
-        return None
-    return number
-
-
-def _clean(data: ConnectionInput) -> dict[str, object]:
-    problems: list[Problem] = []
-    name = data.name.strip()
-    if not name:
-        problems.append(Problem("name", "must not be empty"))
-    elif len(name) > NAME_MAX:
-        problems.append(Problem("name", f"use at most {NAME_MAX} characters"))
-    try:
-        provider_type = ProviderType(data.provider_type)
-    except ValueError:
-        problems.append(Problem("type", "choose openai or local"))
-        provider_type = ProviderType.LOCAL
-    key_env = (data.api_key_env or "").strip() or None
-    if key_env is not None:
-        if _LOOKS_LIKE_KEY.search(key_env) and not key_env.isupper():
-            problems.append(
-                Problem(
-                    "API key variable",
-                    "enter the NAME of the environment variable or secret that holds the key "
-                    "(e.g. OPENAI_API_KEY), never the key itself",
-                )
-            )
-        elif not _ENV_NAME.match(key_env):
-            problems.append(
-                Problem("API key variable", "letters, digits and _ only, e.g. OPENAI_API_KEY")
-            )
-    base_url = (data.base_url or "").strip() or None
-    if base_url and not re.match(r"^https?://[^\s]+$", base_url):
-        problems.append(Problem("base URL", "enter an http(s) URL, e.g. https://api.openai.com/v1"))
-    price = _decimal(data.price_per_million_tokens, "price per 1M tokens", problems)
-    budget = _decimal(data.monthly_budget, "monthly budget", problems)
-    if problems:
-        raise ValidationFailed("The connection cannot be saved.", problems)
-    return {
-        "name": name,
-        "provider_type": provider_type,
-        "base_url": base_url,
-        "api_key_env": key_env,
-        "default_base_model": (data.default_base_model or "").strip() or None,
-        "price_per_million_tokens": price or Decimal("0"),
-        "monthly_budget": budget,
-        "notes": data.notes.strip(),
-    }
 
 
 def _model_counts(uow: UnitOfWork) -> dict[int, int]:
@@ -179,7 +126,7 @@ def _name_taken(uow: UnitOfWork, name: str, except_id: int | None = None) -> boo
 
 @requires(Permission.MANAGE_CONNECTIONS)
 def create_connection(uow: UnitOfWork, actor: Actor, data: ConnectionInput) -> ConnectionView:
-    values = _clean(data)
+    values = checked_connection(data)
     with uow:
         if _name_taken(uow, str(values["name"])):
             raise Conflict(f"A connection named {values['name']!r} already exists.")
@@ -207,7 +154,7 @@ def update_connection(
     data: ConnectionInput,
     expected_version: int | None = None,
 ) -> ConnectionView:
-    values = _clean(data)
+    values = checked_connection(data)
     with uow:
         conn = get_or_404(uow.session, ProviderConnection, connection_id, "Connection")
         check_row_version(conn, expected_version, entity="connection")

@@ -1,6 +1,6 @@
-"""The deprecation radar: which base models are in use, when each retires, and which models
-must move before then. Shutdown dates come from the base-model catalogue
-(``core.services.catalog.base_models``)."""
+"""The deprecation radar: which base models are in use, when each retires, until when new
+fine-tuning jobs are taken on it, and which models must move before then. The dates come from
+the base-model catalogue (``core.services.catalog.base_models``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
-
 from core.domain import ProviderType, utcnow
-from core.models import BaseModelInfo
 from core.permissions import Actor, Permission, requires
+from core.services.catalog.base_model_facts import catalogue_rows
 from core.services.catalog.usage import model_usage
 from core.uow import UnitOfWork
 
@@ -38,6 +36,9 @@ class BaseModelInUse:
     source: str | None
     days_left: int | None
     flagged: bool
+    # The last day the provider takes new fine-tuning jobs on it, and the days until then.
+    fine_tuning_ends: date | None = None
+    fine_tuning_days_left: int | None = None
 
 
 @dataclass(frozen=True)
@@ -45,15 +46,36 @@ class RetirementFlag:
     model_id: int
     model_name: str
     base_model: str
-    shutdown_date: date
-    days_left: int
+    shutdown_date: date | None
+    days_left: int | None
+    fine_tuning_ends: date | None = None
+    fine_tuning_days_left: int | None = None
 
     @property
     def text(self) -> str:
-        when = self.shutdown_date.isoformat()
-        if self.days_left < 0:
-            return f"Its base model {self.base_model} was retired on {when}."
-        return f"Its base model {self.base_model} retires on {when} (in {self.days_left} days)."
+        parts = []
+        if self.fine_tuning_ends is not None and self.fine_tuning_days_left is not None:
+            ends = self.fine_tuning_ends.isoformat()
+            if self.fine_tuning_days_left < 0:
+                parts.append(
+                    f"Its provider takes no new fine-tuning jobs on {self.base_model} since "
+                    f"{ends}: move it to another connection to compile it again."
+                )
+            else:
+                parts.append(
+                    f"New fine-tuning jobs on {self.base_model} are taken until {ends} "
+                    f"({self.fine_tuning_days_left} days left)."
+                )
+        if self.shutdown_date is not None and self.days_left is not None:
+            when = self.shutdown_date.isoformat()
+            if self.days_left < 0:
+                parts.append(f"Its base model {self.base_model} was retired on {when}.")
+            else:
+                parts.append(
+                    f"Its base model {self.base_model} retires on {when} "
+                    f"(in {self.days_left} days)."
+                )
+        return " ".join(parts)
 
 
 def _today(today: date | None) -> date:
@@ -62,7 +84,7 @@ def _today(today: date | None) -> date:
 
 def _in_use(uow: UnitOfWork, today: date, within_days: int) -> list[BaseModelInUse]:
     s = uow.session
-    known = {(b.provider_type, b.name): b for b in s.scalars(select(BaseModelInfo))}
+    known = catalogue_rows(s)
     groups: dict[tuple[ProviderType, str], dict[str, Any]] = {}
     for usage in sorted(model_usage(s).values(), key=lambda u: u.model_name.lower()):
         if usage.connection is None or not usage.base_model:
@@ -75,9 +97,11 @@ def _in_use(uow: UnitOfWork, today: date, within_days: int) -> list[BaseModelInU
         group["ids"].append(usage.model_id)
     result = []
     for (provider_type, name), group in groups.items():
-        info = known.get((provider_type, name))
+        info = known.get((provider_type.value, name))
         shutdown = info.shutdown_date if info else None
         days_left = (shutdown - today).days if shutdown else None
+        ends = info.fine_tuning_ends if info else None
+        ends_left = (ends - today).days if ends else None
         result.append(
             BaseModelInUse(
                 provider_type=provider_type,
@@ -86,15 +110,21 @@ def _in_use(uow: UnitOfWork, today: date, within_days: int) -> list[BaseModelInU
                 models=group["models"],
                 model_ids=group["ids"],
                 shutdown_date=shutdown,
-                source=info.shutdown_source if info and shutdown else None,
+                source=info.source if info and shutdown else None,
                 days_left=days_left,
-                flagged=days_left is not None and days_left <= within_days,
+                flagged=any(d is not None and d <= within_days for d in (days_left, ends_left)),
+                fine_tuning_ends=ends,
+                fine_tuning_days_left=ends_left,
             )
         )
-    # Soonest retirement first; unknown dates last.
+    # Soonest deadline first; unknown dates last.
     return sorted(
-        result, key=lambda r: (r.shutdown_date is None, r.shutdown_date or date.max, r.base_model)
+        result, key=lambda r: (_deadline(r) is None, _deadline(r) or date.max, r.base_model)
     )
+
+
+def _deadline(row: BaseModelInUse) -> date | None:
+    return min((d for d in (row.fine_tuning_ends, row.shutdown_date) if d), default=None)
 
 
 @requires(Permission.READ)
@@ -122,11 +152,17 @@ def models_at_risk(
     with uow:
         flags: dict[int, RetirementFlag] = {}
         for row in _in_use(uow, _today(today), within_days):
-            if not row.flagged or row.shutdown_date is None or row.days_left is None:
+            if not row.flagged:
                 continue
             for model_id, model_name in zip(row.model_ids, row.models, strict=True):
                 flags[model_id] = RetirementFlag(
-                    model_id, model_name, row.base_model, row.shutdown_date, row.days_left
+                    model_id,
+                    model_name,
+                    row.base_model,
+                    row.shutdown_date,
+                    row.days_left,
+                    row.fine_tuning_ends,
+                    row.fine_tuning_days_left,
                 )
         return flags
 

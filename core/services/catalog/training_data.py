@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.domain import CompilationStatus, ConversationStatus, ModelKind, QAType
+from core.errors import NotFound
 from core.models import (
     QA,
     AIModel,
@@ -30,8 +31,14 @@ from core.models import (
     TrainingMessage,
 )
 from core.permissions import Actor, Permission, requires
+from core.services.catalog.base_model_facts import BaseModelRow, base_model_facts
 from core.services.catalog.hierarchy import model_nodes
-from core.services.catalog.usage import ConnectionFacts, model_usage
+from core.services.catalog.usage import (
+    ConnectionFacts,
+    connection_facts,
+    effective_price,
+    model_usage,
+)
 from core.services.shared import get_or_404
 from core.training.builder import (
     ConversationRecord,
@@ -59,6 +66,10 @@ class ModelInputs:
     batch_size: int | None
     learning_rate_multiplier: float | None
     sources: list[tuple[int, str, Relation]]  # (model id, name, relation), own first
+    # What the catalogue knows of the base model (None: nothing), and the price per 1M
+    # trained tokens that applies.
+    base_model_facts: BaseModelRow | None = None
+    training_price: Decimal = Decimal(0)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -82,19 +93,38 @@ def _hash(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def model_inputs(session: Session, model: AIModel) -> ModelInputs:
+@dataclass(frozen=True)
+class MoveTarget:
+    """Another connection (and base model) to see a model's pre-flight on, before moving it."""
+
+    connection_id: int
+    base_model: str | None = None
+
+
+def model_inputs(session: Session, model: AIModel, target: MoveTarget | None = None) -> ModelInputs:
     nodes = model_nodes(session)
     usage = model_usage(session)[model.id]
+    connection, base_model, price = usage.connection, usage.base_model, usage.training_price
+    if target is not None:
+        connection = connection_facts(session).get(target.connection_id)
+        if connection is None:
+            raise NotFound(f"Connection #{target.connection_id} was not found.")
+        base_model = target.base_model or connection.default_base_model
+    facts = base_model_facts(session, connection.provider_type, base_model) if connection else None
+    if target is not None:
+        price = effective_price(connection, facts)
     return ModelInputs(
         model_id=model.id,
         model_name=model.name,
-        connection=usage.connection,
-        base_model=usage.base_model,
+        connection=connection,
+        base_model=base_model,
         system_message=model.system_message,
         n_epochs=model.n_epochs,
         batch_size=model.batch_size,
         learning_rate_multiplier=model.learning_rate_multiplier,
         sources=[(mid, nodes[mid].name, rel) for mid, rel in training_sources(nodes, model.id)],
+        base_model_facts=facts,
+        training_price=price,
     )
 
 
@@ -234,10 +264,6 @@ def fingerprints(session: Session, model_ids: Iterable[int] | None = None) -> di
         ]
         result[row.id] = _hash([config, data])
     return result
-
-
-def price(connection: ConnectionFacts | None) -> Decimal:
-    return connection.price_per_million_tokens if connection else Decimal(0)
 
 
 def sources_named(sources: Sequence[tuple[int, str, Relation]]) -> str:

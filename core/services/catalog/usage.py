@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core.domain import CompilationStatus, ModelKind, ProviderType, as_utc
 from core.models import AIModel, Compilation, ProviderConnection
 from core.providers.registry import ConnectionSettings
+from core.services.catalog.base_model_facts import BaseModelRow, catalogue_rows
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,7 @@ class ConnectionFacts:
     default_base_model: str | None
     price_per_million_tokens: Decimal
     monthly_budget: Decimal | None
-    base_url: str | None = None
-    api_key_env: str | None = None
-
-    @property
-    def settings(self) -> ConnectionSettings:
-        return ConnectionSettings(self.provider_type, self.base_url, self.api_key_env)
+    settings: ConnectionSettings
 
 
 @dataclass(frozen=True)
@@ -43,6 +39,10 @@ class ModelUsage:
     kind: ModelKind
     connection: ConnectionFacts | None
     base_model: str | None
+    # Per 1M trained tokens: the connection's price where an admin set one, else the
+    # catalogue's for the base model (0 when neither knows).
+    training_price: Decimal = Decimal(0)
+    hosting_price_per_hour: Decimal | None = None
 
 
 def connection_facts(session: Session) -> dict[int, ConnectionFacts]:
@@ -54,8 +54,7 @@ def connection_facts(session: Session) -> dict[int, ConnectionFacts]:
             default_base_model=c.default_base_model,
             price_per_million_tokens=Decimal(c.price_per_million_tokens or 0),
             monthly_budget=Decimal(c.monthly_budget) if c.monthly_budget is not None else None,
-            base_url=c.base_url,
-            api_key_env=c.api_key_env,
+            settings=ConnectionSettings.of(c),
         )
         for c in session.scalars(select(ProviderConnection))
     }
@@ -86,18 +85,45 @@ def model_usage(session: Session) -> dict[int, ModelUsage]:
             current = by_id[current].parent_id
         return None
 
+    known = catalogue_rows(session)
     result: dict[int, ModelUsage] = {}
     for r in rows:
         conn_id = effective_connection(r.id)
         conn = conns.get(conn_id) if conn_id is not None else None
+        base_model = r.base_model or (conn.default_base_model if conn else None)
+        facts = known.get((conn.provider_type.value, base_model or "")) if conn else None
         result[r.id] = ModelUsage(
             model_id=r.id,
             model_name=r.name,
             kind=r.kind,
             connection=conn,
-            base_model=r.base_model or (conn.default_base_model if conn else None),
+            base_model=base_model,
+            training_price=effective_price(conn, facts),
+            hosting_price_per_hour=(conn.settings.hosting_price_per_hour if conn else None)
+            or (facts.hosting_price_per_hour if facts else None),
         )
     return result
+
+
+def effective_price(connection: ConnectionFacts | None, facts: BaseModelRow | None) -> Decimal:
+    """What 1M trained tokens cost: the connection's price where an admin set one (a
+    negotiated rate), else the catalogue's for the base model."""
+    if connection is not None and connection.price_per_million_tokens > 0:
+        return connection.price_per_million_tokens
+    if facts is not None and facts.training_price_per_million is not None:
+        return Decimal(facts.training_price_per_million)
+    return Decimal(0)
+
+
+def training_price(
+    session: Session, connection: ConnectionFacts | None, base_model: str | None
+) -> Decimal:
+    facts = (
+        catalogue_rows(session).get((connection.provider_type.value, base_model or ""))
+        if connection
+        else None
+    )
+    return effective_price(connection, facts)
 
 
 def billed_moment() -> ColumnElement[Any]:
@@ -129,7 +155,7 @@ def spend_columns() -> tuple[ColumnElement[Any], ...]:
 
 
 def priced(usage: ModelUsage | None, actual: Any, tokens: Any, estimate: Any) -> Decimal:
-    price = usage.connection.price_per_million_tokens if usage and usage.connection else Decimal(0)
+    price = usage.training_price if usage else Decimal(0)
     total = Decimal(str(actual or 0)) + Decimal(str(estimate or 0))
     total += Decimal(int(tokens or 0)) * price / 1_000_000
     return total.quantize(Decimal("0.0001"))

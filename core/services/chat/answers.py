@@ -43,6 +43,7 @@ class _AnswerPlan:
     settings: ConnectionSettings | None
     provider_model: str
     turns: list[ChatTurn]
+    unavailable: str | None = None  # why the model cannot answer at all, if it cannot
 
 
 def _participant(name: str) -> str:
@@ -57,12 +58,21 @@ def _plan(uow: UnitOfWork, actor: Actor, message: ChatMessage) -> _AnswerPlan:
     detail = catalog.get_model(uow, actor, model.id)
     version = session.get(ModelVersion, message.version_id) if message.version_id else None
     settings = None
-    if detail.effective_connection_id is not None:
-        conn = session.get(ProviderConnection, detail.effective_connection_id)
+    unavailable: str | None = None
+    # A version answers from the connection it was trained on, even after its model moved.
+    connection_id = (version.connection_id if version else None) or detail.effective_connection_id
+    if connection_id is not None:
+        conn = session.get(ProviderConnection, connection_id)
         if conn is not None:
-            settings = ConnectionSettings(conn.provider_type, conn.base_url, conn.api_key_env)
+            settings = ConnectionSettings.of(conn)
     if version is not None:
-        provider_model, system = version.provider_model_id, version.system_message
+        provider_model = version.deployment_name or version.provider_model_id
+        system = version.system_message
+        if version.deployment_state in ("manual", "removed") and not version.deployment_name:
+            unavailable = (
+                f"v{version.number} of {model.name} has no deployment to answer from: an admin "
+                "names or makes one on the Versions tab."
+            )
     else:
         fallback = LOCAL_BASE_MODEL if settings and settings.provider_type == "local" else ""
         provider_model = detail.effective_base_model or fallback
@@ -91,7 +101,7 @@ def _plan(uow: UnitOfWork, actor: Actor, message: ChatMessage) -> _AnswerPlan:
         else:
             text = mentions.without_mention(past.content, model.name)
             turns.append(ChatTurn("user", text, _participant(view.author_name) or None))
-    return _AnswerPlan(message.id, model.name, settings, provider_model, turns)
+    return _AnswerPlan(message.id, model.name, settings, provider_model, turns, unavailable)
 
 
 def _finish(
@@ -117,6 +127,8 @@ def _finish(
 
 
 def _provider_of(plan: _AnswerPlan) -> Provider:
+    if plan.unavailable:
+        raise ProviderError(plan.unavailable)
     if plan.settings is None:
         raise ProviderError(
             f"{plan.model_name} has no provider connection (nor has any parent model), so "

@@ -6,6 +6,14 @@ first, plain data back. Other packages and the pages use only the names below.""
 
 from __future__ import annotations
 
+from core.services.compilation.deployments import (
+    DeploymentRow,
+    RemovalReport,
+    deployments_task,
+    list_deployments,
+    name_deployment,
+    remove_unused_deployments,
+)
 from core.services.compilation.engine import drain, run_next
 from core.services.compilation.records import EventView
 from core.services.compilation.requests import (
@@ -32,22 +40,28 @@ from core.services.compilation.versions import (
 
 __all__ = [
     "CompilationView",
+    "DeploymentRow",
     "EngineSettings",
     "EventView",
     "Preflight",
+    "RemovalReport",
     "VersionView",
     "activate_version",
     "answering_version",
     "cancel_compilation",
     "compilation_events",
+    "deployments_task",
     "drain",
     "example_sources",
     "export_training_set",
     "get_compilation",
     "latest_compilation",
+    "list_deployments",
     "list_versions",
+    "name_deployment",
     "pin_version",
     "preflight",
+    "remove_unused_deployments",
     "request_compilation",
     "rollback",
     "run_next",

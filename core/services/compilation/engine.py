@@ -32,6 +32,7 @@ from core.domain import ACTIVE_COMPILATION_STATUSES, CompilationStatus, utcnow
 from core.errors import DatabaseBusy
 from core.models import Compilation
 from core.permissions import public
+from core.services.compilation.deploy import DEPLOYING, follow_deployment
 from core.services.compilation.follow import follow
 from core.services.compilation.prepare import prepare
 from core.services.compilation.start import upload_and_start
@@ -155,6 +156,7 @@ def take_next_step(step: Step) -> None:
         at_provider = (
             compilation.provider_job_id is not None or compilation.provider_status == "creating"
         )
+        deploying = compilation.provider_status == DEPLOYING
         if compilation.cancel_requested and not at_provider:
             step.end_here(
                 compilation,
@@ -165,6 +167,8 @@ def take_next_step(step: Step) -> None:
         prepare(step)
     elif status == CompilationStatus.UPLOADING:
         upload_and_start(step)
+    elif status == CompilationStatus.TRAINING and deploying:
+        follow_deployment(step)
     elif status == CompilationStatus.TRAINING:
         follow(step)
 

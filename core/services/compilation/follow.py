@@ -13,8 +13,8 @@ from core.domain import CompilationStatus
 from core.errors import ProviderError
 from core.models import CompilationEvent
 from core.providers.base import JOB_FINISHED, JobEvent, Provider
-from core.services.catalog import training_data
-from core.services.catalog.usage import connection_facts
+from core.services.catalog.usage import connection_facts, training_price
+from core.services.compilation.deploy import needs_deployment, start_deployment
 from core.services.compilation.finish import complete
 from core.services.compilation.records import METRICS, log, store_asset
 from core.services.compilation.step import Step
@@ -80,7 +80,8 @@ def follow(step: Step) -> None:
             conn = connection_facts(step.uow.session).get(
                 (compilation.dataset_stats or {}).get("connection_id") or 0
             )
-            compilation.actual_cost = cost_of(job.trained_tokens, training_data.price(conn))
+            price = training_price(step.uow.session, conn, compilation.base_model)
+            compilation.actual_cost = cost_of(job.trained_tokens, price)
         log(
             step.uow.session,
             compilation,
@@ -88,7 +89,10 @@ def follow(step: Step) -> None:
         )
         step.uow.commit()
     store_checkpoints(step, provider, job_id)
-    complete(step, job.fine_tuned_model or "")
+    if needs_deployment(provider):
+        start_deployment(step, provider, job.fine_tuned_model or "")
+    else:
+        complete(step, job.fine_tuned_model or "")
 
 
 def store_events(step: Step, events: list[JobEvent]) -> None:

@@ -20,7 +20,6 @@ from core.services.compilation.records import (
     analyse,
     log,
     model_link,
-    refusal,
     store_asset,
 )
 from core.services.compilation.step import Step
@@ -45,7 +44,9 @@ def prepare(step: Step) -> None:
         session = step.uow.session
         record_analysis(step, compilation, found)
         model = session.get(AIModel, model_id)
-        refused = refusal(model, found.inputs) if model else "The model was deleted."
+        # found.refusal also holds the provider's cut-off for new jobs: a compilation queued
+        # the day before is refused here, before anything is uploaded.
+        refused = found.refusal if model else "The model was deleted."
         report = found.report
         if refused:
             step.end_here(compilation, CompilationStatus.FAILED, error=refused)

@@ -7,16 +7,22 @@ import gzip
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.domain import CompilationStatus, ModelKind, as_utc, utcnow
+from core.domain import (
+    CompilationStatus,
+    ModelKind,
+    as_utc,
+    utcnow,
+)
 from core.models import AIModel, Compilation, CompilationAsset, CompilationEvent, ModelVersion
 from core.services.accounts.notifications import notify
 from core.services.catalog import training_data
+from core.services.catalog.base_model_facts import base_model_refusal
 from core.services.catalog.budgets import Budget, spent_this_month
 from core.services.shared import get_or_404
 from core.training.builder import TrainingSet
@@ -101,13 +107,15 @@ class Analysis:
 
 
 @bulk
-def analyse(uow: UnitOfWork, model_id: int) -> Analysis:
+def analyse(
+    uow: UnitOfWork, model_id: int, target: training_data.MoveTarget | None = None
+) -> Analysis:
     """Read in one short transaction, then check and price outside it (no database lock is
     held while 100,000 examples are validated)."""
     with uow:
         session = uow.session
         model = get_or_404(session, AIModel, model_id, "Model")
-        inputs = training_data.model_inputs(session, model)
+        inputs = training_data.model_inputs(session, model, target)
         training_set = training_data.load_training_set(session, inputs)
         spent = spent_this_month(session, inputs.connection)
         version = active_version(session, model)
@@ -115,7 +123,8 @@ def analyse(uow: UnitOfWork, model_id: int) -> Analysis:
         fingerprint = training_data.fingerprints(session, [model.id])[model.id]
         refused = refusal(model, inputs)
         version_hashes = (version.dataset_hash, version.config_hash) if version else None
-    limit = example_token_limit(inputs.base_model)
+    facts = inputs.base_model_facts
+    limit = (facts.example_token_limit if facts else None) or example_token_limit(inputs.base_model)
     report = validate(
         training_set.examples, base_model=inputs.base_model, token_limit=limit, allow_empty=True
     )
@@ -123,7 +132,7 @@ def analyse(uow: UnitOfWork, model_id: int) -> Analysis:
         report.example_tokens,
         n_epochs=inputs.n_epochs,
         token_limit=limit,
-        price_per_million=training_data.price(inputs.connection),
+        price_per_million=inputs.training_price,
     )
     budget = Budget(
         inputs.connection.monthly_budget if inputs.connection else None, spent, priced.cost
@@ -143,7 +152,7 @@ def analyse(uow: UnitOfWork, model_id: int) -> Analysis:
         unchanged=version_hashes == (training_set.sha256, inputs.config_hash),
         config_changed=version_hashes is not None and version_hashes[1] != inputs.config_hash,
         fingerprint=fingerprint,
-        refusal=refused,
+        refusal=refused or (training_refusal(inputs) if training_set.size else None),
     )
 
 
@@ -157,6 +166,10 @@ def refusal(model: AIModel, inputs: training_data.ModelInputs | None = None) -> 
         return f"{model.name} has no provider connection (neither its own nor a parent's)."
     if inputs is not None and not inputs.base_model:
         return f"{model.name} has no base model, and its connection names no default one."
+    if inputs is not None and inputs.connection is not None:
+        return base_model_refusal(
+            inputs.connection.provider_type, inputs.base_model, inputs.base_model_facts
+        )
     return None
 
 
@@ -266,4 +279,21 @@ def event_view(e: CompilationEvent) -> EventView:
         event_type=e.event_type,
         message=e.message,
         data=e.data,
+    )
+
+
+def training_refusal(inputs: training_data.ModelInputs, today: date | None = None) -> str | None:
+    """Why no fine-tuning job may be started for this model today (a configuration-only
+    version needs none): the provider takes no new jobs on its base model any more."""
+    facts = inputs.base_model_facts
+    today = today or utcnow().date()
+    if facts is None or facts.fine_tuning_ends is None or today <= facts.fine_tuning_ends:
+        return None
+    provider = inputs.connection.provider_type.value if inputs.connection else "the provider"
+    return (
+        f"{provider} takes no new fine-tuning jobs on {inputs.base_model} since "
+        f"{facts.fine_tuning_ends.isoformat()}, so {inputs.model_name} cannot be compiled on "
+        "this connection. Move the model to another connection (Models → Settings → Move to "
+        "another connection, or python -m core move-model), see its pre-flight there and "
+        "compile: the active version keeps answering until the new one succeeds."
     )

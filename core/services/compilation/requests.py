@@ -47,6 +47,7 @@ from core.services.compilation.records import (
     line,
     model_link,
     refusal,
+    training_refusal,
 )
 from core.services.shared import get_or_404, user_names
 from core.training.builder import SourceRef
@@ -144,11 +145,18 @@ class CompilationView:
 
 
 @requires(Permission.COMPILE)
-def preflight(uow: UnitOfWork, actor: Actor, model_id: int) -> Preflight:
+def preflight(
+    uow: UnitOfWork,
+    actor: Actor,
+    model_id: int,
+    target: training_data.MoveTarget | None = None,
+) -> Preflight:
     """What compiling the model would do now: examples, tokens, cost, findings and the
-    difference against the active version. Starts nothing and writes nothing."""
+    difference against the active version; with ``target``, on another connection and base
+    model (token limits and prices differ), to decide a move. Starts nothing, writes
+    nothing."""
     started = time.perf_counter()
-    found = analyse(uow, model_id)
+    found = analyse(uow, model_id, target)
     report = found.report
     connection = found.inputs.connection
     return Preflight(
@@ -199,11 +207,17 @@ def request_compilation(
         if refused:
             raise ValidationFailed(refused, [Problem("model", refused)])
         _refuse_if_running(session, model)
+    if training_refusal(inputs) is not None:
+        # Past the provider's last day for new jobs: refused now, unless the model has no
+        # training data (a configuration-only version starts no job).
+        cut_off = analyse(uow, model_id).refusal
+        if cut_off:
+            raise ValidationFailed(cut_off, [Problem("model", cut_off)])
     connection = inputs.connection
     if (
         connection is not None
         and connection.monthly_budget is not None
-        and connection.price_per_million_tokens > 0
+        and inputs.training_price > 0
         and not override_budget
     ):
         # Priced outside the transaction that queues: no lock is held while it runs.

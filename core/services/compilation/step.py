@@ -20,6 +20,7 @@ from core.domain import CompilationStatus, utcnow
 from core.errors import ProviderError, ProviderRateLimited, ProviderUnavailable
 from core.models import Compilation
 from core.providers.base import Provider
+from core.providers.limits import ENGINE_MAX_WAIT, backoff_delay
 from core.providers.registry import provider_for
 from core.services.catalog.usage import connection_facts
 from core.services.compilation.records import finish, log
@@ -161,6 +162,12 @@ class Step:
                 self.end_here(compilation, CompilationStatus.FAILED, error=exc.message)
         return self._provider
 
+    def retries_left(self) -> bool:
+        """Whether one more provider outage would still be retried (not fail the step)."""
+        with self.uow:
+            errors = int((self.load().dataset_stats or {}).get("provider_errors", 0)) + 1
+        return errors < self.settings.max_provider_errors
+
     def provider_trouble(self, exc: ProviderError) -> NoReturn:
         """Retry later when the provider is unavailable; fail on anything else."""
         if not isinstance(exc, ProviderUnavailable):
@@ -174,14 +181,19 @@ class Step:
                     CompilationStatus.FAILED,
                     error=f"The provider stayed unavailable ({errors} attempts): {exc.message}",
                 )
-            delay = self.settings.retry_seconds * 2 ** (errors - 1)
-            if isinstance(exc, ProviderRateLimited) and exc.retry_after:
-                delay = max(delay, exc.retry_after)
+            # Jittered so that workers that met one outage do not all come back at once;
+            # capped, and never sooner than the provider asked for.
+            delay = backoff_delay(
+                errors,
+                first=self.settings.retry_seconds,
+                cap=ENGINE_MAX_WAIT,
+                retry_after=exc.retry_after if isinstance(exc, ProviderRateLimited) else None,
+            )
             self.stats(compilation, provider_errors=errors)
             log(
                 self.uow.session,
                 compilation,
-                f"{exc.message} Trying again in {delay:g} s.",
+                f"{exc.message} Trying again in {delay:.3g} s.",
                 level="warning",
             )
             self.release_here(compilation, delay)

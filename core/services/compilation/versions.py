@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select, update
 
@@ -14,6 +15,7 @@ from core.models import AIModel, Compilation, ModelVersion
 from core.permissions import Actor, Permission, requires
 from core.services.accounts.audit import record_audit
 from core.services.accounts.notifications import notify_role
+from core.services.compilation.deployments import redeploy_before_activation
 from core.services.compilation.records import activate, model_link
 from core.services.shared import get_or_404
 from core.uow import UnitOfWork
@@ -38,6 +40,12 @@ class VersionView:
     is_pinned: bool
     # Held back by the activation gate and not activated since.
     held_back: bool
+    validation_error: str | None = None
+    deployment_name: str | None = None
+    # "ready", "creating", "failed", "manual" (to be named), "removed"; None: none needed
+    deployment_state: str | None = None
+    hosting_price_per_hour: Decimal | None = None
+    activates_when_deployed: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,11 @@ def _views(uow: UnitOfWork, model: AIModel) -> list[VersionView]:
             held_back=bool((stats or {}).get("held_back"))
             and v.id != model.active_version_id
             and (active is None or v.number > active.number),
+            validation_error=v.validation_error,
+            deployment_name=v.deployment_name,
+            deployment_state=v.deployment_state,
+            hosting_price_per_hour=v.hosting_price_per_hour,
+            activates_when_deployed=v.activate_when_deployed,
         )
         for v, examples, stats in rows
     ]
@@ -104,6 +117,9 @@ def _switch(
         raise ValidationFailed(
             "The reason is too long.", [Problem("reason", f"at most {REASON_MAX} characters")]
         )
+    # A version whose deployment was removed is deployed again first; the worker activates
+    # it once the deployment is ready (minutes), so nothing answers from a missing one.
+    pending = redeploy_before_activation(uow, version_id)
     with uow:
         session = uow.session
         version = get_or_404(session, ModelVersion, version_id, "Version")
@@ -112,7 +128,8 @@ def _switch(
             raise Conflict(f"v{version.number} is already the active version of {model.name}.")
         previous = session.get(ModelVersion, model.active_version_id or 0)
         before = {"active_version": previous.number if previous else None}
-        activate(session, model, version, previous)
+        if not pending:
+            activate(session, model, version, previous)
         compilation = session.get(Compilation, version.compilation_id or 0)
         if compilation is not None and (compilation.dataset_stats or {}).get("held_back"):
             compilation.dataset_stats = {**(compilation.dataset_stats or {}), "held_back": False}
@@ -120,6 +137,8 @@ def _switch(
         summary = f"{verb} {model.name} to v{version.number}" + (
             f" (from v{previous.number})" if previous else ""
         )
+        if pending:
+            summary += " once its deployment, asked for again, is ready"
         record_audit(
             session,
             actor,

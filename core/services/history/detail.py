@@ -330,9 +330,7 @@ def get_compilation(uow: UnitOfWork, actor: Actor, compilation_id: int) -> Compi
             cost_estimate=c.cost_estimate,
             trained_tokens=c.trained_tokens,
             actual_cost=c.actual_cost,
-            price_per_million_tokens=model.connection.price_per_million_tokens
-            if model and model.connection
-            else None,
+            price_per_million_tokens=model.training_price if model and model.connection else None,
             validation_score=c.validation_score,
             error=c.error,
             reason=c.reason,
