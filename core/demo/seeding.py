@@ -81,8 +81,12 @@ def write_credentials(accounts: list[DemoAccount]) -> Path:
 
 
 def is_empty(uow: UnitOfWork) -> bool:
+    """No users, connections or models: the demo company would clash with nothing."""
     with uow:
-        return uow.session.scalar(select(User.id).limit(1)) is None
+        return all(
+            uow.session.scalar(select(entity.id).limit(1)) is None
+            for entity in (User, ProviderConnection, AIModel)
+        )
 
 
 def seed(uow: UnitOfWork) -> list[DemoAccount]:

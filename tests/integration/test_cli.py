@@ -127,3 +127,54 @@ def test_demo_passwords_are_never_defaults(tmp_path: Path) -> None:
     assert first != second  # generated per installation
     for empty in ("", "   "):
         assert f" {empty}\n" not in first
+
+
+def test_a_model_moves_from_openai_to_azure_from_the_command_line(tmp_path: Path) -> None:
+    def ok(args: list[str]) -> str:
+        done = run(args, tmp_path)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    ok(["seed-demo", "--no-compile"])
+    ok(
+        [
+            "create-connection",
+            "OpenAI cloud",
+            "--type",
+            "openai",
+            "--base-model",
+            "gpt-4o-mini-2024-07-18",
+        ]
+    )
+    created = ok(
+        [
+            "create-connection",
+            "Azure Sweden",
+            "--type",
+            "azure_openai",
+            "--endpoint",
+            "https://northwind.openai.azure.example",
+            "--entra-id",
+            "--manual-deployments",
+            "--base-model",
+            "gpt-4o-mini-2024-07-18",
+            "--hosting-price",
+            "1.70",
+        ]
+    )
+    assert "Microsoft Entra ID" in created
+    listed = ok(["list-base-models", "Azure Sweden"])
+    assert "gpt-4o-mini-2024-07-18" in listed and "azure_openai" in listed
+    assert "openai " not in listed.replace("azure_openai", "")
+    model = "Northwind Support"
+    assert model in ok(["list-models"])
+    ok(["set-connection", model, "OpenAI cloud"])
+    radar = ok(["radar"])
+    assert "gpt-4o-mini-2024-07-18 (openai)" in radar and "new fine-tuning jobs until" in radar
+    assert f"used by {model} on OpenAI cloud" in radar
+    moved = ok(["move-model", model, "Azure Sweden"])
+    assert "On Azure Sweden (azure_openai)" in moved and "now uses Azure Sweden" in moved
+    # A connection that does not exist: one line, no traceback.
+    missing = run(["move-model", model, "Nowhere"], tmp_path)
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+    assert "no connection named 'Nowhere'" in missing.stderr

@@ -1,0 +1,43 @@
+"""``python -m core …``: scripted set-up and operations for operators.
+
+Every command acts as the system operator (an admin, audited as ``cli@arbiter.local``).
+Errors print one line on stderr and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from core.cli import catalogue, compiling, data, setup
+from core.cli.base import COMMANDS
+from core.errors import ArbiterError
+
+# The command groups, in the order --help lists them.
+GROUPS = (setup, data, compiling, catalogue)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m core",
+        description="Arbiter Studio operations. The database comes from DATABASE_URL "
+        "(default: SQLite under data/).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in GROUPS:
+        group.add_parsers(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ArbiterError as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
