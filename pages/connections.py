@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pandas as pd
 import streamlit as st
 
 from core.domain import ProviderType
 from core.permissions import Permission
 from core.services import catalog
-from core.services.catalog import ConnectionInput, ConnectionView
+from core.services.catalog import ConnectionView
 from ui import context
+from ui.connection_form import TYPE_LABELS, connection_fields, type_picker
 from ui.errors import attempt, errors_shown
 
 actor = context.actor()
@@ -23,6 +22,19 @@ st.caption(
     "itself is never stored, shown or logged. `local` runs offline with no key."
 )
 
+
+def _key_variable(c: ConnectionView) -> str:
+    if c.provider_type == ProviderType.LOCAL or c.entra_id:
+        return "none needed"
+    return c.api_key_env or registry_default(c)
+
+
+def registry_default(c: ConnectionView) -> str:
+    return (
+        "AZURE_OPENAI_API_KEY" if c.provider_type == ProviderType.AZURE_OPENAI else "OPENAI_API_KEY"
+    )
+
+
 rows = attempt(lambda: catalog.list_connections(context.uow(), actor)) or []
 if rows:
     st.dataframe(
@@ -30,14 +42,18 @@ if rows:
             [
                 {
                     "Name": c.name,
-                    "Type": c.provider_type.value,
+                    "Type": TYPE_LABELS[c.provider_type],
                     "Base URL": c.base_url or "default",
-                    "Key variable": c.api_key_env
-                    or ("—" if c.provider_type == ProviderType.LOCAL else "OPENAI_API_KEY"),
-                    "Key": "present" if c.key_present else "MISSING",
+                    "Key variable": _key_variable(c),
+                    "Key": "Entra ID"
+                    if c.entra_id
+                    else ("present" if c.key_present else "MISSING"),
                     "Default base model": c.default_base_model or "—",
-                    "Price / 1M tokens": float(c.price_per_million_tokens),
-                    "Monthly budget": float(c.monthly_budget)
+                    "Price / 1M tokens (USD)": float(c.price_per_million_tokens),
+                    "Hosting / hour (USD)": float(c.hosting_price_per_hour)
+                    if c.hosting_price_per_hour is not None
+                    else None,
+                    "Monthly budget (USD)": float(c.monthly_budget)
                     if c.monthly_budget is not None
                     else None,
                     "Models": c.model_count,
@@ -52,69 +68,11 @@ else:
     st.info("No connections yet.")
 
 
-def _fields(prefix: str, current: ConnectionView | None) -> ConnectionInput:
-    types = [ProviderType.OPENAI, ProviderType.LOCAL]
-    name = st.text_input("Name", value=current.name if current else "", key=f"{prefix}_name")
-    provider_type = st.radio(
-        "Type",
-        types,
-        index=types.index(current.provider_type) if current else 0,
-        format_func=lambda t: t.value,
-        horizontal=True,
-        key=f"{prefix}_type",
-    )
-    base_url = st.text_input(
-        "Base URL (optional)",
-        value=(current.base_url or "") if current else "",
-        placeholder="https://api.openai.com/v1",
-        key=f"{prefix}_url",
-    )
-    key_env = st.text_input(
-        "Name of the environment variable or secret holding the API key",
-        value=(current.api_key_env or "") if current else "OPENAI_API_KEY",
-        help="For example OPENAI_API_KEY. Set its value in the environment or in "
-        ".streamlit/secrets.toml on the server; never here.",
-        key=f"{prefix}_key_env",
-    )
-    base_model = st.text_input(
-        "Default base model",
-        value=(current.default_base_model or "") if current else "",
-        placeholder="gpt-4o-mini-2024-07-18",
-        key=f"{prefix}_base_model",
-    )
-    c1, c2 = st.columns(2)
-    price = c1.number_input(
-        "Price per 1M training tokens",
-        min_value=0.0,
-        value=float(current.price_per_million_tokens) if current else 0.0,
-        step=0.5,
-        key=f"{prefix}_price",
-    )
-    budget = c2.number_input(
-        "Monthly budget (empty: none)",
-        min_value=0.0,
-        value=float(current.monthly_budget)
-        if current and current.monthly_budget is not None
-        else None,
-        step=10.0,
-        key=f"{prefix}_budget",
-    )
-    notes = st.text_area(
-        "Notes", value=current.notes if current else "", key=f"{prefix}_notes", height=68
-    )
-    return ConnectionInput(
-        name=name,
-        provider_type=provider_type,
-        base_url=base_url,
-        api_key_env=key_env,
-        default_base_model=base_model,
-        price_per_million_tokens=Decimal(str(price)),
-        monthly_budget=Decimal(str(budget)) if budget is not None else None,
-        notes=notes,
-    )
-
-
 by_id = {c.id: c for c in rows}
+# A connection just created is picked on the next run (a widget's key cannot be set after
+# the widget was drawn).
+if "connections_pick_next" in st.session_state:
+    st.session_state["connections_pick"] = st.session_state.pop("connections_pick_next")
 choice = st.selectbox(
     "Connection",
     [None, *by_id] if can_manage else list(by_id),
@@ -144,21 +102,22 @@ if current is not None:
                 ),
                 hide_index=True,
             )
-    if not current.key_present:
+    if not current.key_present and not current.entra_id:
         st.warning(
-            f"The API key is missing: set {current.api_key_env or 'OPENAI_API_KEY'} in the server's "
+            f"The API key is missing: set {_key_variable(current)} in the server's "
             "environment or .streamlit/secrets.toml."
         )
 
 if can_manage:
+    provider_type = type_picker(prefix, current)
     with st.form(f"{prefix}_form"):
-        data = _fields(prefix, current)
+        data = connection_fields(prefix, current, provider_type)
         saved = st.form_submit_button("Save" if current else "Create connection", type="primary")
     if saved:
         with errors_shown():
             if current is None:
                 created = catalog.create_connection(context.uow(), actor, data)
-                st.session_state["connections_pick"] = created.id
+                st.session_state["connections_pick_next"] = created.id
             else:
                 catalog.update_connection(
                     context.uow(), actor, current.id, data, expected_version=current.row_version

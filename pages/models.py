@@ -13,6 +13,7 @@ from core.services import catalog
 from core.services.catalog import ModelDetail, ModelInput
 from core.training.text import RECOMMENDED_SYSTEM_SENTENCES, sentence_count, system_message_advice
 from ui import compile_panel, context, retirement, versions_panel
+from ui.base_model_picker import base_model_choice, move_section
 from ui.errors import attempt, errors_shown
 
 actor = context.actor()
@@ -183,12 +184,7 @@ def _settings_fields(prefix: str, model: ModelDetail | None) -> ModelInput:
     connection_id = _connection_choice(
         prefix, model.connection_id if model else (conns[0].id if conns else None)
     )
-    base_model = st.text_input(
-        "Base model",
-        value=(model.base_model or "") if model else "",
-        placeholder="the connection's default",
-        key=f"{prefix}_base_model",
-    )
+    base_model = base_model_choice(actor, prefix, model.base_model if model else None, conns)
     c1, c2 = st.columns(2)
     inherit = c1.checkbox(
         "Inherit the parent's training",
@@ -321,6 +317,7 @@ with settings_tab:
                 st.session_state[seen_key] = saved.row_version
                 st.toast("Settings saved.")
                 st.rerun()
+        move_section(actor, model, conns)
     else:
         facts = {
             "Kind": model.kind.value,

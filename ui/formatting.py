@@ -83,5 +83,10 @@ def money(amount: Decimal | float | None) -> str:
     return "—" if amount is None else f"{Decimal(str(amount)):,.4f}"
 
 
+def usd(amount: Decimal | float | None, places: int = 2) -> str:
+    """An amount with its currency: every price in the studio is in US dollars."""
+    return "—" if amount is None else f"USD {Decimal(str(amount)):,.{places}f}"
+
+
 def status_label(status: CompilationStatus) -> str:
     return f"{STATUS_ICONS.get(status, '')} {status.value}".strip()

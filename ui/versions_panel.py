@@ -12,6 +12,7 @@ from core.services.catalog import ModelDetail
 from core.services.compilation import VersionView
 from ui import context
 from ui.errors import attempt, errors_shown
+from ui.formatting import usd
 
 
 def render(model: ModelDetail, actor: Actor) -> None:
@@ -40,6 +41,8 @@ def render(model: ModelDetail, actor: Actor) -> None:
             "version's (the model's activation gate)."
             + (" An admin can activate it below." if actor.can(Permission.MANAGE_VERSIONS) else "")
         )
+    if any(v.deployment_state for v in listed):
+        _deployments(model, actor, listed)
     if actor.can(Permission.MANAGE_VERSIONS):
         _switch_form(model, actor, listed)
     if actor.can(Permission.MANAGE_MODELS) and not model.auto_update_to_latest:
@@ -56,8 +59,75 @@ def _row(v: VersionView) -> dict[str, object]:
         "Training set hash": (v.dataset_hash or "")[:12] or "—",
         "Examples": v.example_count,
         "Validation score": v.validation_score,
+        "Deployment": _deployment(v),
         "Created": v.created_at,
     }
+
+
+DEPLOYMENT_STATES = {
+    "ready": "ready",
+    "creating": "being deployed",
+    "failed": "deployment failed",
+    "removed": "removed (deployed again on rollback)",
+    "manual": "to be deployed by an admin",
+}
+
+
+def _deployment(v: VersionView) -> str:
+    if not v.deployment_state:
+        return "not needed"
+    state = DEPLOYMENT_STATES.get(v.deployment_state, v.deployment_state)
+    price = f", {usd(v.hosting_price_per_hour)}/hour" if v.hosting_price_per_hour else ""
+    return f"{v.deployment_name or 'unnamed'}: {state}{price}"
+
+
+def _deployments(model: ModelDetail, actor: Actor, listed: list[VersionView]) -> None:
+    """Deployments are billed per hour while they exist: say what runs, and let admins remove
+    those no version answers from, or name one they deployed by hand."""
+    billed = [v for v in listed if v.deployment_state in ("ready", "creating")]
+    in_use = {v.id for v in listed if v.is_active or v.is_pinned}
+    unused = [v for v in billed if v.id not in in_use]
+    hourly = sum((v.hosting_price_per_hour or 0) for v in billed)
+    st.caption(
+        f"{len(billed)} deployment(s) exist for {model.name}"
+        + (f", {usd(hourly)}/hour together" if hourly else "")
+        + (f"; {len(unused)} of them serve no active or pinned version." if unused else ".")
+    )
+    if not actor.can(Permission.MANAGE_VERSIONS):
+        return
+    if unused and st.button(
+        f"Remove the {len(unused)} unused deployment(s) (of every model)",
+        key=f"versions_remove_deployments_{model.id}",
+        icon=":material/delete_sweep:",
+    ):
+        with errors_shown():
+            report = compilation.remove_unused_deployments(context.uow(), actor)
+            for problem in report.problems:
+                st.error(problem)
+            st.toast(f"Removed {len(report.removed)} deployment(s).")
+    manual = [v for v in listed if v.deployment_state == "manual"]
+    if manual:
+        _name_form(model, actor, manual)
+
+
+def _name_form(model: ModelDetail, actor: Actor, manual: list[VersionView]) -> None:
+    st.markdown("**Name a deployment you made at the provider**")
+    with st.form(f"versions_name_deployment_{model.id}"):
+        version_id = st.selectbox(
+            "Version",
+            [v.id for v in manual],
+            format_func=lambda i: next(
+                f"v{v.number} ({v.provider_model_id})" for v in manual if v.id == i
+            ),
+            key=f"versions_deploy_version_{model.id}",
+        )
+        name = st.text_input("Deployment name", key=f"versions_deploy_name_{model.id}")
+        submitted = st.form_submit_button("Save deployment name")
+    if submitted and version_id is not None:
+        with errors_shown():
+            row = compilation.name_deployment(context.uow(), actor, int(version_id), name)
+            st.toast(f"v{row.version_number} answers through {row.deployment_name} once active.")
+            st.rerun()
 
 
 def _switch_form(model: ModelDetail, actor: Actor, listed: list[VersionView]) -> None:

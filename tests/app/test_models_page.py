@@ -147,3 +147,35 @@ def test_single_sign_on_user_gets_their_role(
         assert [c.value for c in at.sidebar.caption] == ["Signed in as **Trainer** · trainer"]
     finally:
         config.reload_secrets()
+
+
+def test_an_admin_picks_a_base_model_from_the_catalogue_and_moves_the_model(
+    sqlite_url: str, company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uow, people, ids = company
+    openai = catalog.create_connection(
+        uow,
+        people["admin"],
+        catalog.ConnectionInput(
+            name="OpenAI",
+            provider_type=ProviderType.OPENAI,
+            api_key_env="OPENAI_API_KEY",
+            default_base_model="gpt-4o-mini-2024-07-18",
+        ),
+    )
+    at = open_models(sqlite_url, people["admin"], monkeypatch, ids["master"])
+    prefix = next(s.key for s in at.selectbox if s.key and s.key.endswith("_base_model"))
+    picker = at.selectbox(key=prefix)
+    labelled = [picker.format_func(o) for o in picker.options]
+    assert any(
+        "gpt-4o-mini-2024-07-18 (openai, USD" in o and "new jobs until" in o for o in labelled
+    )
+    # Move Master from the local connection to OpenAI: the pre-flight there comes first.
+    move = f"move_{ids['master']}"
+    at.selectbox(key=f"{move}_to").set_value(openai.id).run()
+    next(b for b in at.button if b.key == f"{move}_check").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("There: base model gpt-4o-mini-2024-07-18" in m.value for m in at.markdown)
+    next(b for b in at.button if b.key == f"{move}_go").click().run()
+    assert not at.exception
+    assert catalog.get_model(uow, people["admin"], ids["master"]).connection_id == openai.id

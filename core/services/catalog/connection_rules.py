@@ -71,10 +71,13 @@ def _key_problem(key_env: str) -> Problem | None:
             "(e.g. OPENAI_API_KEY), never the key itself",
         )
     if not KEY_VARIABLE.match(key_env):
+        # Named back only when it is a plain variable name: never echo what may be a secret.
+        named = f"{key_env} is not a variable meant for keys: " if key_env.isidentifier() else ""
         return Problem(
             "API key variable",
-            "only variables meant for keys: a name starting with OPENAI_, AZURE_ or "
-            "ARBITER_KEY_ (capital letters, digits and _), e.g. OPENAI_API_KEY",
+            f"{named}only variables meant for keys can be used, a name starting with "
+            "OPENAI_, AZURE_ or ARBITER_KEY_ (capital letters, digits and _), e.g. "
+            "OPENAI_API_KEY",
         )
     return None
 
