@@ -14,7 +14,7 @@ from core.services.catalog import RETIREMENT_WINDOW_DAYS
 from ui import context
 from ui.charts import downloadable
 from ui.errors import attempt
-from ui.formatting import duration
+from ui.formatting import duration, usd
 from ui.retirement import base_model_admin, wind_down_notice
 
 actor = context.actor()
@@ -159,6 +159,27 @@ with left:
                 "A month appears once a connection compiled in it; failed, cancelled and "
                 "skipped compilations cost nothing, so such a month shows 0. Months are UTC."
             )
+        hosting = attempt(lambda: history.hosting_cost_per_month(context.uow(), actor))
+        deployed = attempt(lambda: history.hosting_now(context.uow(), actor))
+        if hosting is not None and deployed is not None and (deployed.deployments or len(hosting)):
+            st.markdown("**Hosting of deployed models** (billed per hour while deployed)")
+            st.metric(
+                "Deployments now",
+                f"{deployed.deployments} · {usd(deployed.per_hour)}/hour",
+                help="Remove the ones no version answers from on a model's Versions tab.",
+            )
+            chart = (
+                alt.Chart(hosting)
+                .mark_bar()
+                .encode(
+                    x=alt.X("yearmonth(month):O", title="Month (UTC)"),
+                    xOffset="connection:N",
+                    y=alt.Y("cost:Q", title="Hosting cost (USD)"),
+                    color=alt.Color("connection:N", title="Connection"),
+                    tooltip=["yearmonth(month):O", "connection", "hours", "cost"],
+                )
+            )
+            downloadable(chart, hosting, "hosting-per-month", empty="No deployment yet.")
 
 with right:
     st.subheader("Validation score per model over versions")

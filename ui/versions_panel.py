@@ -41,6 +41,11 @@ def render(model: ModelDetail, actor: Actor) -> None:
             "version's (the model's activation gate)."
             + (" An admin can activate it below." if actor.can(Permission.MANAGE_VERSIONS) else "")
         )
+    for version in listed:
+        if version.validation_error:
+            st.warning(f"v{version.number} has no validation score: {version.validation_error}")
+    if actor.can(Permission.COMPILE):
+        _revalidate(model, actor, listed)
     if any(v.deployment_state for v in listed):
         _deployments(model, actor, listed)
     if actor.can(Permission.MANAGE_VERSIONS):
@@ -62,6 +67,25 @@ def _row(v: VersionView) -> dict[str, object]:
         "Deployment": _deployment(v),
         "Created": v.created_at,
     }
+
+
+def _revalidate(model: ModelDetail, actor: Actor, listed: list[VersionView]) -> None:
+    c1, c2 = st.columns([2, 1])
+    version_id = c1.selectbox(
+        "Run the validation Q&As again for",
+        [v.id for v in listed],
+        format_func=lambda i: next(f"v{v.number}" for v in listed if v.id == i),
+        key=f"versions_revalidate_pick_{model.id}",
+    )
+    c2.write("")
+    if c2.button("Run validation", key=f"versions_revalidate_{model.id}", icon=":material/replay:"):
+        with st.spinner("Asking the validation Q&As…"), errors_shown():
+            again = compilation.revalidate_version(context.uow(), actor, int(version_id))
+            if again.validation_error:
+                st.error(again.validation_error)
+            else:
+                st.toast(f"v{again.number}: validation score {again.validation_score:.3f}.")
+                st.rerun()
 
 
 DEPLOYMENT_STATES = {

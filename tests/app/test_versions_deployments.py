@@ -14,6 +14,7 @@ from core.providers import registry
 from core.services import catalog, compilation
 from core.uow import UnitOfWork
 from tests.app.test_models_page import open_models
+from tests.app.test_pages import app_for
 from tests.compile_helpers import add_qas, drain, make_model
 from tests.conftest import make_user
 from tests.fakes.azure_openai import FakeAzureOpenAI
@@ -65,6 +66,12 @@ def test_an_admin_sees_the_deployments_and_removes_the_unused_one(
         compilation.request_compilation(new_uow(), admin, model)
         drain(new_uow)
     assert len(server.arm.deployments) == 2
+    # The dashboard shows what runs and what it costs per hour, and the month's hosting.
+    board = app_for(sqlite_url, admin.user_id, monkeypatch).run()
+    board.switch_page("pages/dashboard.py").run()
+    assert not board.exception, board.exception
+    (running,) = [m for m in board.metric if m.label == "Deployments now"]
+    assert running.value == "2 · USD 3.40/hour"
     at = open_models(sqlite_url, admin, monkeypatch, model)
     table = next(d.value for d in at.dataframe if "Deployment" in d.value.columns)
     assert all(": ready, USD 1.70/hour" in cell for cell in table["Deployment"]), list(

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.domain import CompilationStatus, ProviderType
+from core.domain import CompilationStatus, ProviderType, QAType
 from core.permissions import Actor
 from core.services import catalog, compilation
 from core.services.compilation import EngineSettings
@@ -233,3 +233,27 @@ def test_the_monthly_budget_refuses_unless_an_admin_overrides(
     done = compilation.get_compilation(new_uow(), admin, overridden.id)
     assert done.status == CompilationStatus.SUCCEEDED and done.budget_override
     assert len(TOPICS) == done.example_count
+
+
+def test_a_paid_job_whose_validation_cannot_run_still_becomes_a_version_run_again_later(
+    new_uow: Uows, trainer: Actor, model: int, server: FakeOpenAI
+) -> None:
+    add_qas(
+        new_uow,
+        model,
+        [("How long do returns take?", "Customers may return relays within 30 days.")],
+        qa_type=QAType.VALIDATION,
+    )
+    server.add_fault("POST", r"/chat/completions", Fault.server_error(503), times=-1)
+    done = _compile(new_uow, trainer, model)
+    assert done.status == CompilationStatus.SUCCEEDED, done.error
+    assert _active(new_uow, trainer, model) == 2
+    latest = compilation.list_versions(new_uow(), trainer, model)[0]
+    assert latest.number == 2 and latest.validation_score is None
+    assert latest.validation_error and "could not be asked" in latest.validation_error
+    assert "run it again later" in done.build_log
+    # The provider is back: the trainer runs the validation again and the version has a score.
+    server.clear_faults()
+    again = compilation.revalidate_version(new_uow(), trainer, latest.id)
+    assert again.validation_error is None and again.validation_score is not None
+    assert len(_jobs_of(server, done.id)) == 1

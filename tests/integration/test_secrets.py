@@ -359,3 +359,74 @@ def test_the_searches_find_a_planted_value(
         scratch.commit()
     at = _open(w.db_url, admin.user_id, "pages/connections.py", monkeypatch)
     assert _hits({"connections": page_bytes(at)}, needles) == ["connections"]
+
+
+def test_no_azure_key_or_entra_token_in_the_database_logs_or_pages(
+    db_url: str,
+    new_uow: Uows,
+    admin: Actor,
+    trainer: Actor,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from core.providers import registry
+    from tests.fakes.azure_openai import FakeAzureOpenAI
+    from tests.fakes.entra import credential_for
+
+    key = f"azure-{secrets.token_hex(16)}-planted"
+    data_token = f"eyJ0eXAi.data-{secrets.token_hex(16)}.planted"
+    arm_token = f"eyJ0eXAi.arm-{secrets.token_hex(16)}.planted"
+    needles = [key, data_token, arm_token]
+    monkeypatch.setenv("ARBITER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY_PLANTED", key)
+    caplog.set_level(logging.DEBUG)
+    for name in ("openai", "httpx", "httpcore", "azure", "core"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    with FakeAzureOpenAI(
+        api_key=key, entra_tokens={data_token}, management_tokens={arm_token}
+    ) as server:
+        monkeypatch.setenv(registry.ARM_URL_ENV, server.management_url)
+        registry.use_entra_credential(credential_for(server))
+        try:
+            conn = catalog.create_connection(
+                new_uow(),
+                admin,
+                ConnectionInput(
+                    name="Azure Sweden",
+                    provider_type=ProviderType.AZURE_OPENAI,
+                    base_url=server.endpoint,
+                    api_key_env="AZURE_OPENAI_API_KEY_PLANTED",
+                    default_base_model="gpt-4o-mini-2024-07-18",
+                    azure_subscription_id=server.arm.subscription,
+                    azure_resource_group=server.arm.resource_group,
+                    azure_account_name=server.arm.account,
+                ),
+            )
+            model = make_model(new_uow, admin, "Cloud Arbiter", connection_id=conn.id)
+            add_qas(new_uow, model)
+            assert catalog.test_connection(new_uow(), admin, conn.id)
+            done = _compile(new_uow, trainer, model)
+            assert done.status == CompilationStatus.SUCCEEDED, done.error
+            assert server.arm.deployments, "Resource Manager was reached with the Entra token"
+            direct = chat.create_chat(new_uow(), trainer, "", ChatKind.DIRECT, model_ids=[model])
+            posted = chat.post_message(new_uow(), trainer, direct.id, "How long do returns take?")
+            chat.answer_all(new_uow(), trainer, posted.pending_answers)
+            assert admin.user_id is not None
+            pages = {
+                page: page_bytes(_open(db_url, admin.user_id, page, monkeypatch, **query))
+                for page, query in [
+                    ("pages/connections.py", {}),
+                    ("pages/models.py", {"model": model}),
+                    ("pages/compilations.py", {"compilation": done.id}),
+                    ("pages/chats.py", {"chat": direct.id}),
+                ]
+            }
+        finally:
+            registry.use_entra_credential(None)
+    uow = new_uow()
+    with uow:
+        assert database_hits(uow.session, needles) == []
+    assert _hits(pages, needles) == []
+    assert "HTTP Request" in caplog.text or "Request URL" in caplog.text
+    assert [n for n in needles if n in caplog.text] == []

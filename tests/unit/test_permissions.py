@@ -60,6 +60,9 @@ def test_the_table_gives_admins_everything_and_others_less() -> None:
     assert Permission.MANAGE_USERS not in ROLE_PERMISSIONS[Role.TRAINER]
     assert Permission.EDIT_TRAINING not in ROLE_PERMISSIONS[Role.MANAGER]
     assert Permission.COMPILE not in ROLE_PERMISSIONS[Role.MANAGER]
+    # Connections (where keys and endpoints point) and deployments (billed per hour): admins only.
+    for permission in (Permission.MANAGE_CONNECTIONS, Permission.MANAGE_VERSIONS):
+        assert [r for r in Role if permission in ROLE_PERMISSIONS[r]] == [Role.ADMIN]
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from core.services.compilation.requests import (
     preflight,
     request_compilation,
 )
+from core.services.compilation.revalidate import revalidate_version
 from core.services.compilation.step import EngineSettings
 from core.services.compilation.versions import (
     VersionView,
@@ -63,6 +64,7 @@ __all__ = [
     "preflight",
     "remove_unused_deployments",
     "request_compilation",
+    "revalidate_version",
     "rollback",
     "run_next",
 ]

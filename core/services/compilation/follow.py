@@ -54,7 +54,10 @@ def follow(step: Step) -> None:
         store_events(step, events)
         compilation.provider_status = job.status
         compilation.estimated_finish_at = job.estimated_finish
-        step.stats(compilation, provider_errors=0)
+        if job.status != "succeeded":
+            # Kept once it succeeded: outages of the validation chat that follows then add up
+            # to the bound, instead of starting again at every re-read of the finished job.
+            step.stats(compilation, provider_errors=0)
         if job.status == "failed":
             code = f" ({job.error_code})" if job.error_code else ""
             step.end_here(

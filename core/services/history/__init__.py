@@ -39,6 +39,7 @@ from core.services.history.detail import (
     record_link,
 )
 from core.services.history.downloads import AssetFile, get_asset
+from core.services.history.hosting import HostingNow, hosting_cost_per_month, hosting_now
 from core.services.history.metrics import examples_per_source, training_metrics
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "Facets",
     "Finding",
     "HistoryFilter",
+    "HostingNow",
     "Progress",
     "RecordRef",
     "VersionFacts",
@@ -65,6 +67,8 @@ __all__ = [
     "get_asset",
     "get_compilation",
     "history_facets",
+    "hosting_cost_per_month",
+    "hosting_now",
     "list_compilations",
     "list_events",
     "record_link",
