@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from core.csv_export import FORMULA_STARTS
 from core.domain import IMPORT_MAX_BYTES, IMPORT_MAX_MB, control_character
+from core.jsonline import JSONLineError, load_line
 
 Progress = Callable[[float, str], None]
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -266,9 +267,9 @@ def _read_jsonl(name: str, text: str) -> Table:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            rows.append(TableRow(number, {}, f"not valid JSON ({exc.msg})"))
+            record = load_line(line)
+        except JSONLineError as exc:
+            rows.append(TableRow(number, {}, str(exc)))
             continue
         if not isinstance(record, dict):
             rows.append(TableRow(number, {}, "each line must be a JSON object"))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from core.domain import IMPORT_MAX_BYTES, MESSAGE_MAX, NAME_MAX, MessageRole, control_character
 from core.errors import Problem, ValidationFailed
+from core.jsonline import JSONLineError, load_line
 from core.tabular import text_lines, too_large
 from core.training.pii import describe, find_personal_data
 
@@ -98,9 +98,9 @@ def parse_jsonl(filename: str, text: str) -> list[ParsedTranscript]:
             continue
         where = f"line {line_no}"
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(where, f"not valid JSON ({exc.msg}, column {exc.colno})"))
+            record = load_line(line)
+        except JSONLineError as exc:
+            problems.append(Problem(where, str(exc)))
             continue
         raw = record.get("messages") if isinstance(record, dict) else None
         if not isinstance(raw, list):
