@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 from core.csv_export import FORMULA_STARTS
 from core.domain import IMPORT_MAX_BYTES, IMPORT_MAX_MB, control_character
 from core.jsonline import JSONLineError, load_line
+from core.xlsx_archive import UnsafeArchive, check_workbook
 
 Progress = Callable[[float, str], None]
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -245,6 +246,12 @@ def _records(name: str, reader: Iterator[list[str]]) -> Iterator[tuple[int, list
 def _read_xlsx(name: str, data: bytes, progress: Progress | None) -> Table:
     from openpyxl import load_workbook
 
+    try:
+        check_workbook(data)
+    except UnsafeArchive as exc:
+        raise TableError(
+            f"{name} is not an Excel workbook (.xlsx) that can be read: {exc}"
+        ) from None
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
