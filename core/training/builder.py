@@ -276,6 +276,8 @@ def parse_line(number: int, raw: bytes | None) -> Example | str:
         return "empty line: each line must hold one JSON example"
     if number == 1 and stripped.startswith(_BOM):
         return "the file starts with a byte-order mark (BOM); save it as UTF-8 without one"
+    if _BOM in stripped:
+        return "a byte-order mark (U+FEFF) in the middle of the file (were two files joined?)"
     try:
         data = load_line(stripped.decode("utf-8"))
     except UnicodeDecodeError as exc:
