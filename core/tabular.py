@@ -22,7 +22,7 @@ from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
-from core.csv_export import FORMULA_STARTS
+from core.csv_export import FORMULA_STARTS, INVISIBLE, starts_like_formula
 from core.domain import (
     IMPORT_MAX_BYTES,
     IMPORT_MAX_COLUMNS,
@@ -68,11 +68,11 @@ class Table:
         return "line" if self.kind == "jsonl" else "row"
 
 
-_GUARD_FIRST = frozenset([*FORMULA_STARTS, "'"])
+_GUARD_FIRST = frozenset([*FORMULA_STARTS, *INVISIBLE, "'"])
 
 
 def _needs_guard(value: str) -> bool:
-    return value.startswith(FORMULA_STARTS) or (value.startswith("'") and _needs_guard(value[1:]))
+    return starts_like_formula(value) or (value.startswith("'") and _needs_guard(value[1:]))
 
 
 def guard(value: str) -> str:
