@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 
 from core.db import SessionFactory, session_factory
-from core.errors import DatabaseBusy
+from core.errors import DatabaseBusy, ValidationFailed
 
 
 class UnitOfWork:
@@ -52,6 +52,13 @@ class UnitOfWork:
             raise DatabaseBusy(
                 "The database was busy with other changes and this one could not wait any "
                 "longer; nothing was saved. Please try again."
+            ) from exc
+        if isinstance(exc, DataError) and "NUL (0x00)" in str(exc.orig):
+            # Every write refuses control characters and every search matches none; this is
+            # the net under both, so that a NUL that reached PostgreSQL is a message, not a
+            # traceback.
+            raise ValidationFailed(
+                "Text with the NUL character (U+0000) cannot be stored or searched; remove it."
             ) from exc
 
     def commit(self) -> None:
