@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from core import db, demo
 from core.domain import ProviderType, Role
 from core.errors import ArbiterError, ValidationFailed
@@ -473,6 +475,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except ArbiterError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        # The database cannot be used at all (a server that is down, a file that cannot be
+        # opened): one line too, naming the driver's reason.
+        reason = " ".join(str(exc.orig or exc).split())
+        print(f"error: the database cannot be used: {reason}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

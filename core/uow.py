@@ -16,7 +16,7 @@ from types import TracebackType
 from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 
-from core.db import SessionFactory, session_factory
+from core.db import SessionFactory, is_busy, session_factory
 from core.errors import DatabaseBusy, ValidationFailed
 
 
@@ -69,15 +69,3 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
-
-
-# PostgreSQL: serialization failure, deadlock, lock not available.
-_BUSY_STATES = frozenset({"40001", "40P01", "55P03"})
-
-
-def is_busy(exc: OperationalError) -> bool:
-    """A lock wait that ran out (SQLite's busy timeout) or a deadlock: the transaction was
-    rolled back whole and nothing of it was written."""
-    if getattr(exc.orig, "sqlstate", None) in _BUSY_STATES:
-        return True
-    return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
