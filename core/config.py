@@ -29,6 +29,11 @@ def database_url() -> str:
     return f"sqlite:///{data_dir() / 'arbiter.db'}"
 
 
+def sqlite_busy_seconds() -> float:
+    """How long a SQLite connection waits for another's write lock before giving up."""
+    return float(os.environ.get("ARBITER_SQLITE_BUSY_SECONDS", "30"))
+
+
 def secrets_files() -> list[Path]:
     """Where Streamlit looks for secrets, in its own order of precedence (last wins)."""
     return [

@@ -2,7 +2,10 @@
 
 A cell starting with = + - @ tab or carriage return can be run as a formula by Excel or
 LibreOffice (CSV injection); such cells get a leading apostrophe, which spreadsheets show as
-text. Numbers stay numbers: only text cells are touched.
+text. Numbers stay numbers: only text cells are touched. The full-width forms (＝ ＋ － ＠),
+which Excel with an East Asian input setting takes for the ASCII ones, count too, and so do
+those behind invisible characters (zero-width space, joiners, word joiner, BOM, soft hyphen)
+that a spreadsheet may drop before it looks at the first character.
 """
 
 from __future__ import annotations
@@ -12,11 +15,18 @@ from typing import Any
 
 import pandas as pd
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# Characters that show nothing, skipped when looking for a formula character.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
+
+
+def starts_like_formula(value: str) -> bool:
+    """Whether a spreadsheet could take the text for a formula."""
+    return value.lstrip(INVISIBLE).startswith(FORMULA_STARTS)
 
 
 def neutralise(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and starts_like_formula(value):
         return "'" + value
     return value
 

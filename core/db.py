@@ -14,9 +14,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import config
+from core.errors import DatabaseBusy
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -39,7 +41,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={int(config.sqlite_busy_seconds() * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -51,7 +53,10 @@ def _configure_sqlite(engine: Engine) -> None:
 def make_engine(url: str | None = None) -> Engine:
     url = url or config.database_url()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": config.sqlite_busy_seconds()},
+        )
         _configure_sqlite(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -87,17 +92,44 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+# PostgreSQL: serialization failure, deadlock, lock not available.
+_BUSY_STATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_busy(exc: OperationalError) -> bool:
+    """A lock wait that ran out (SQLite's busy timeout) or a deadlock: the transaction was
+    rolled back whole and nothing of it was written."""
+    if getattr(exc.orig, "sqlstate", None) in _BUSY_STATES:
+        return True
+    return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
+
+
+@contextmanager
+def _busy_is_a_domain_error() -> Iterator[None]:
+    # Every process upgrades the schema first, before any use case: a database locked by
+    # another program must end there as a message too, not as a traceback.
+    try:
+        yield
+    except OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        raise DatabaseBusy(
+            "The database is locked by another process and the schema check could not wait "
+            "any longer; nothing was changed. Try again when it is done."
+        ) from exc
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
-    with _migration_lock(engine):
+    with _busy_is_a_domain_error(), _migration_lock(engine):
         command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     from alembic import command
 
-    with _migration_lock(engine):
+    with _busy_is_a_domain_error(), _migration_lock(engine):
         command.downgrade(alembic_config(engine), revision)
 
 

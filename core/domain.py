@@ -23,6 +23,11 @@ MESSAGE_MAX = 64_000
 # and has no such limit. Streamlit's upload limit (.streamlit/config.toml) matches it.
 IMPORT_MAX_BYTES = 50 * 1024 * 1024
 IMPORT_MAX_MB = IMPORT_MAX_BYTES // (1024 * 1024)
+# Within those bytes, a million one-word lines or ten thousand empty columns per row would
+# still cost gigabytes as rows: a file holds at most this many rows (lines, transcripts) and
+# columns. Q&A sheets have six columns, a grid page is 100,000 rows at most in the benchmarks.
+IMPORT_MAX_ROWS = 100_000
+IMPORT_MAX_COLUMNS = 100
 
 # C0 control characters other than tab, line feed and carriage return: PostgreSQL cannot
 # store NUL in text, XLSX cannot hold any of them, and none means anything in training text.

@@ -52,6 +52,41 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# The role table of the README, rendered from ROLE_PERMISSIONS by ``role_table()`` (a test
+# checks that the README holds exactly that): each row names what a permission allows, and
+# a row of several permissions shows, per role, the mark of the first one it has.
+TABLE_ROWS: tuple[tuple[str, tuple[tuple[Permission, str], ...]], ...] = (
+    ("read models, Q&As, conversations, history", ((Permission.READ, "✓"),)),
+    ("chat with arbiters", ((Permission.CHAT, "✓"),)),
+    ("edit Q&As, conversations, transcripts; Train AI", ((Permission.EDIT_TRAINING, "✓"),)),
+    ("pre-flight, compile, cancel", ((Permission.COMPILE, "✓"),)),
+    ("create and configure models", ((Permission.MANAGE_MODELS, "✓"),)),
+    (
+        "connections: settings, test, costs and budgets (never keys)",
+        ((Permission.MANAGE_CONNECTIONS, "✓ manage"), (Permission.VIEW_CONNECTIONS, "read")),
+    ),
+    ("users", ((Permission.MANAGE_USERS, "✓"),)),
+    ("roll back and activate versions", ((Permission.MANAGE_VERSIONS, "✓"),)),
+    ("override budgets", ((Permission.OVERRIDE_BUDGET, "✓"),)),
+    ("audit trail", ((Permission.VIEW_AUDIT, "✓"),)),
+)
+
+
+def role_table() -> str:
+    """The role table as Markdown, from ``ROLE_PERMISSIONS``."""
+    roles = list(Role)
+    lines = [
+        "| | " + " | ".join(r.value for r in roles) + " |",
+        "|---|" + ":-:|" * len(roles),
+    ]
+    for label, marks in TABLE_ROWS:
+        cells = [
+            next((mark for p, mark in marks if p in ROLE_PERMISSIONS[role]), "") for role in roles
+        ]
+        lines.append(f"| {label} |" + "|".join(f" {c} " if c else " " for c in cells) + "|")
+    return "\n".join(lines) + "\n"
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is calling a service: a signed-in user, or the system itself (CLI, worker)."""

@@ -22,8 +22,16 @@ from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any, NamedTuple
 
-from core.csv_export import FORMULA_STARTS
-from core.domain import IMPORT_MAX_BYTES, IMPORT_MAX_MB, control_character
+from core.csv_export import FORMULA_STARTS, INVISIBLE, starts_like_formula
+from core.domain import (
+    IMPORT_MAX_BYTES,
+    IMPORT_MAX_COLUMNS,
+    IMPORT_MAX_MB,
+    IMPORT_MAX_ROWS,
+    control_character,
+)
+from core.jsonline import JSONLineError, load_line
+from core.xlsx_archive import UnsafeArchive, check_workbook
 
 Progress = Callable[[float, str], None]
 FORMATS = ("csv", "xlsx", "jsonl")
@@ -60,11 +68,11 @@ class Table:
         return "line" if self.kind == "jsonl" else "row"
 
 
-_GUARD_FIRST = frozenset([*FORMULA_STARTS, "'"])
+_GUARD_FIRST = frozenset([*FORMULA_STARTS, *INVISIBLE, "'"])
 
 
 def _needs_guard(value: str) -> bool:
-    return value.startswith(FORMULA_STARTS) or (value.startswith("'") and _needs_guard(value[1:]))
+    return starts_like_formula(value) or (value.startswith("'") and _needs_guard(value[1:]))
 
 
 def guard(value: str) -> str:
@@ -112,6 +120,17 @@ def text_lines(text: str) -> list[str]:
     return lines
 
 
+BOM_INSIDE = "a byte-order mark (U+FEFF) in the middle of the file (were two files joined?)"
+
+
+def misplaced_bom(text: str) -> int | None:
+    """The line of a byte-order mark after the start of a decoded file, or None. At the
+    start it says how the file is encoded; anywhere else it is an invisible character that
+    would end up inside a question or a column name."""
+    index = text.find("\ufeff")
+    return None if index < 0 else len(_LINE_END.findall(text, 0, index)) + 1
+
+
 def too_large(name: str, size: int) -> str | None:
     """Why a file of ``size`` bytes is not read, or None."""
     if size <= IMPORT_MAX_BYTES:
@@ -154,6 +173,27 @@ def _unique_headers(raw: Sequence[Any]) -> list[str]:
     return headers
 
 
+def _trimmed(cells: Sequence[str], keep: int) -> Sequence[str]:
+    """``cells`` without the empty ones at the end past the first ``keep``: spreadsheets
+    save every row as wide as the widest, and those cells hold nothing."""
+    width = len(cells)
+    while width > keep and not cells[width - 1].strip():
+        width -= 1
+    return cells if width == len(cells) else cells[:width]
+
+
+def _check_shape(name: str, unit: str, number: int, width: int, rows: int) -> None:
+    """Refuse the file at the row that makes it too long or too wide."""
+    if rows >= IMPORT_MAX_ROWS:
+        raise TableError(
+            f"{name}, {unit} {number}: more than {IMPORT_MAX_ROWS:,} {unit}s; split the file"
+        )
+    if width > IMPORT_MAX_COLUMNS:
+        raise TableError(
+            f"{name}, {unit} {number}: {width:,} columns (at most {IMPORT_MAX_COLUMNS})"
+        )
+
+
 def _rows_from_records(
     name: str,
     kind: str,
@@ -162,6 +202,9 @@ def _rows_from_records(
     progress: Progress | None,
     strip_guard: bool,
 ) -> Table:
+    if header is not None:
+        header = _trimmed([_cell(h) for h in header], 0)
+        _check_shape(name, "row", 1, len(header), 0)
     headers = _unique_headers(header) if header is not None else []
     rows: list[TableRow] = []
     characters = 0
@@ -177,6 +220,9 @@ def _rows_from_records(
             )
         if not any(map(str.strip, cells)):
             continue
+        if len(cells) > len(headers):
+            cells = _trimmed(cells, len(headers))
+        _check_shape(name, "row", number, len(cells), len(rows))
         if header is None and not headers:
             headers = [f"column {i}" for i in range(1, len(cells) + 1)]
         while len(headers) < len(cells):
@@ -245,6 +291,12 @@ def _read_xlsx(name: str, data: bytes, progress: Progress | None) -> Table:
     from openpyxl import load_workbook
 
     try:
+        check_workbook(data)
+    except UnsafeArchive as exc:
+        raise TableError(
+            f"{name} is not an Excel workbook (.xlsx) that can be read: {exc}"
+        ) from None
+    try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:
         raise TableError(f"{name} is not an Excel workbook (.xlsx) that can be read") from exc
@@ -266,16 +318,18 @@ def _read_jsonl(name: str, text: str) -> Table:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            rows.append(TableRow(number, {}, f"not valid JSON ({exc.msg})"))
+            record = load_line(line)
+        except JSONLineError as exc:
+            rows.append(TableRow(number, {}, str(exc)))
             continue
         if not isinstance(record, dict):
             rows.append(TableRow(number, {}, "each line must be a JSON object"))
             continue
+        _check_shape(name, "line", number, len(record), len(rows))
         for key in record:
             if key not in headers:
                 headers.append(str(key))
+        _check_shape(name, "line", number, len(headers), len(rows))
         rows.append(TableRow(number, {str(k): _cell(v) for k, v in record.items()}))
     return Table(name, "jsonl", headers, rows)
 
@@ -294,6 +348,8 @@ def read_table(name: str, data: bytes, progress: Progress | None = None) -> Tabl
         text = _decode(data)
         if not text.strip():
             raise TableError(f"{name} is empty")
+        if line := misplaced_bom(text):
+            raise TableError(f"{name}, line {line}: {BOM_INSIDE}")
         table = (
             _read_jsonl(name, text) if kind == "jsonl" else read_text(name, text, progress=progress)
         )

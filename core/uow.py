@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 
-from core.db import SessionFactory, session_factory
-from core.errors import DatabaseBusy
+from core.db import SessionFactory, is_busy, session_factory
+from core.errors import DatabaseBusy, ValidationFailed
 
 
 class UnitOfWork:
@@ -53,6 +53,13 @@ class UnitOfWork:
                 "The database was busy with other changes and this one could not wait any "
                 "longer; nothing was saved. Please try again."
             ) from exc
+        if isinstance(exc, DataError) and "NUL (0x00)" in str(exc.orig):
+            # Every write refuses control characters and every search matches none; this is
+            # the net under both, so that a NUL that reached PostgreSQL is a message, not a
+            # traceback.
+            raise ValidationFailed(
+                "Text with the NUL character (U+0000) cannot be stored or searched; remove it."
+            ) from exc
 
     def commit(self) -> None:
         if self._depth == 1:
@@ -62,15 +69,3 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
-
-
-# PostgreSQL: serialization failure, deadlock, lock not available.
-_BUSY_STATES = frozenset({"40001", "40P01", "55P03"})
-
-
-def is_busy(exc: OperationalError) -> bool:
-    """A lock wait that ran out (SQLite's busy timeout) or a deadlock: the transaction was
-    rolled back whole and nothing of it was written."""
-    if getattr(exc.orig, "sqlstate", None) in _BUSY_STATES:
-        return True
-    return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)

@@ -32,7 +32,9 @@ if profile is not None:
                 st.error("The two new passwords differ.")
             else:
                 with errors_shown():
-                    accounts.change_own_password(context.uow(), actor, old, new)
-                    st.success("Password changed.")
+                    accounts.change_own_password(
+                        context.uow(), actor, old, new, keep_session=context.session_token()
+                    )
+                    st.success("Password changed. Your other sessions are signed out.")
     else:
         st.caption("You sign in through single sign-on; your password is managed there.")

@@ -28,7 +28,12 @@ st.caption(
 )
 
 summaries = attempt(lambda: catalog.list_models(context.uow(), actor)) or []
-conns = attempt(lambda: catalog.list_connections(context.uow(), actor)) or []
+# Connection settings are for admins and managers only; a model shows its connection's name.
+conns = (
+    attempt(lambda: catalog.list_connections(context.uow(), actor)) or []
+    if actor.can(Permission.VIEW_CONNECTIONS)
+    else []
+)
 names = {m.id: m.name for m in summaries}
 at_risk = retirement.models_at_risk(actor)
 

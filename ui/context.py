@@ -56,6 +56,12 @@ def sign_in(actor: Actor) -> None:
     st.session_state[_COOKIE_TO_SET] = token
 
 
+def session_token() -> str | None:
+    """The token of this browser's sign-in session (kept when its user changes password)."""
+    token = st.session_state.get(TOKEN_KEY)
+    return str(token) if token else None
+
+
 def _forget() -> None:
     for key in list(st.session_state.keys()):
         del st.session_state[key]

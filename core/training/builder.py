@@ -21,6 +21,7 @@ from json.encoder import encode_basestring
 from operator import itemgetter
 from typing import IO, Any, NamedTuple
 
+from core.jsonline import JSONLineError, load_line
 from core.training.bulk import bulk
 from core.training.hierarchy import Relation
 
@@ -275,12 +276,14 @@ def parse_line(number: int, raw: bytes | None) -> Example | str:
         return "empty line: each line must hold one JSON example"
     if number == 1 and stripped.startswith(_BOM):
         return "the file starts with a byte-order mark (BOM); save it as UTF-8 without one"
+    if _BOM in stripped:
+        return "a byte-order mark (U+FEFF) in the middle of the file (were two files joined?)"
     try:
-        data = json.loads(stripped.decode("utf-8"))
+        data = load_line(stripped.decode("utf-8"))
     except UnicodeDecodeError as exc:
         return f"not UTF-8 text (byte {exc.start + 1})"
-    except json.JSONDecodeError as exc:
-        return f"not valid JSON ({exc.msg}, column {exc.colno})"
+    except JSONLineError as exc:
+        return str(exc)
     return Example(number, data, (SourceRef("line", number),), line_digest(raw))
 
 

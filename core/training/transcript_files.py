@@ -8,17 +8,27 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.domain import IMPORT_MAX_BYTES, MESSAGE_MAX, NAME_MAX, MessageRole, control_character
+from core.domain import (
+    IMPORT_MAX_BYTES,
+    IMPORT_MAX_COLUMNS,
+    IMPORT_MAX_ROWS,
+    MESSAGE_MAX,
+    NAME_MAX,
+    MessageRole,
+    control_character,
+)
 from core.errors import Problem, ValidationFailed
-from core.tabular import text_lines, too_large
+from core.jsonline import JSONLineError, load_line
+from core.tabular import BOM_INSIDE, misplaced_bom, text_lines, too_large
 from core.training.pii import describe, find_personal_data
 
 MAX_FILE_BYTES = IMPORT_MAX_BYTES
-MAX_TRANSCRIPTS = 100_000
+MAX_TRANSCRIPTS = IMPORT_MAX_ROWS
+# A CSV file holds one message per row; ten per transcript on average is plenty.
+MAX_CSV_ROWS = 10 * IMPORT_MAX_ROWS
 MAX_PROBLEMS = 1_000
 ROLES = {r.value for r in MessageRole}
 _CSV_COLUMNS = {
@@ -88,6 +98,16 @@ def _text(content: Any) -> Any:
     return content
 
 
+def _too_many(filename: str, where: str) -> None:
+    """Refuse a file that holds more transcripts (or CSV rows) than one import takes, as soon
+    as the line that passes the limit is read, before the rest costs memory."""
+    raise ValidationFailed(
+        f"{filename} was not imported: import at most {MAX_TRANSCRIPTS:,} transcripts "
+        f"({MAX_CSV_ROWS:,} CSV rows) at a time; split the file. Nothing was written.",
+        [Problem(where, "one transcript or row too many")],
+    )
+
+
 def parse_jsonl(filename: str, text: str) -> list[ParsedTranscript]:
     problems: list[Problem] = []
     parsed: list[ParsedTranscript] = []
@@ -98,9 +118,9 @@ def parse_jsonl(filename: str, text: str) -> list[ParsedTranscript]:
             continue
         where = f"line {line_no}"
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(where, f"not valid JSON ({exc.msg}, column {exc.colno})"))
+            record = load_line(line)
+        except JSONLineError as exc:
+            problems.append(Problem(where, str(exc)))
             continue
         raw = record.get("messages") if isinstance(record, dict) else None
         if not isinstance(raw, list):
@@ -133,6 +153,8 @@ def parse_jsonl(filename: str, text: str) -> list[ParsedTranscript]:
             parsed.append(
                 ParsedTranscript(_title(messages), {"file": filename, "line": line_no}, messages)
             )
+            if len(parsed) > MAX_TRANSCRIPTS:
+                _too_many(filename, where)
     if problems:
         raise ValidationFailed(
             f"{filename} was not imported: {len(problems):,} problem(s). Nothing was written.",
@@ -151,7 +173,13 @@ def _csv_columns(header: list[str]) -> tuple[dict[str, int], list[Problem]]:
                 break
     missing = [k for k in ("conversation_id", "role", "content") if k not in columns]
     problems = [Problem("line 1", f"the header needs a column {name!r}") for name in missing]
+    if len(header) > IMPORT_MAX_COLUMNS:
+        problems.append(_too_wide("line 1", len(header)))
     return columns, problems
+
+
+def _too_wide(where: str, width: int) -> Problem:
+    return Problem(where, f"{width:,} columns (at most {IMPORT_MAX_COLUMNS})")
 
 
 def parse_csv(filename: str, text: str) -> list[ParsedTranscript]:
@@ -184,6 +212,11 @@ def parse_csv(filename: str, text: str) -> list[ParsedTranscript]:
             break
         if not any(cell.strip() for cell in row):
             continue
+        if reader.line_num > MAX_CSV_ROWS:
+            _too_many(filename, f"line {line_no}")
+        if len(row) > IMPORT_MAX_COLUMNS:
+            problems.append(_too_wide(f"line {line_no}", len(row)))
+            break
 
         def cell(name: str, current: list[str] = row) -> str:
             index = columns.get(name)
@@ -202,6 +235,8 @@ def parse_csv(filename: str, text: str) -> list[ParsedTranscript]:
             conversation,
             ParsedTranscript("", {"file": filename, "line": line_no, "conversation": conversation}),
         )
+        if len(groups) > MAX_TRANSCRIPTS:
+            _too_many(filename, where)
         group.messages.append(
             {
                 "role": role,
@@ -256,6 +291,11 @@ def parse_transcripts(filename: str, content: bytes) -> list[ParsedTranscript]:
     if filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods")):
         raise ValidationFailed(f"{filename}: transcripts are read from .jsonl or .csv files.")
     text = decode(filename, content)
+    if line := misplaced_bom(text):
+        raise ValidationFailed(
+            f"{filename} was not imported. Nothing was written.",
+            [Problem(f"line {line}", BOM_INSIDE)],
+        )
     lowered = filename.lower()
     if lowered.endswith(".csv"):
         parsed = parse_csv(filename, text)

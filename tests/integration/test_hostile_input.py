@@ -105,6 +105,14 @@ QA_FILES: dict[str, Imported | Refused] = {
     "qas-not-objects.jsonl": Refused("line 1", "must be a JSON object"),
     "qas-truncated.jsonl": Refused("line 2", "not valid JSON"),
     "qas-utf16.jsonl": Imported((("Grüße aus Köln?", "Schöne Grüße zurück."),)),
+    "bom-inside.csv": Refused("line 3", "byte-order mark (U+FEFF) in the middle"),
+    "qas-bom-inside.jsonl": Refused("line 2", "byte-order mark (U+FEFF) in the middle"),
+    "qas-deep-nesting.jsonl": Refused("line 2", "nested more than 100 levels deep"),
+    "qas-huge-number.jsonl": Refused("line 2", "a number with 5,000 digits"),
+    "qas-infinity.jsonl": Refused("line 2", "the number 1e999999 is out of range"),
+    "qas-nan.jsonl": Refused("line 2", "NaN is not a JSON value"),
+    "qas-duplicate-keys.jsonl": Refused("line 2", "appears twice in one object"),
+    "qas-surrogates.jsonl": Refused("line 2", "half of a surrogate pair"),
     "semicolon.csv": Imported((("What is the MOQ?", "10 pieces"),)),
     "truncated.xlsx": Refused("truncated.xlsx", "is not an Excel workbook"),
     "unbalanced-quotes.csv": Refused("row 2", "never closed"),
@@ -145,6 +153,14 @@ TRANSCRIPT_FILES: dict[str, Imported | Refused] = {
     "transcripts-unbalanced-quotes.csv": Refused("line 3", "never closed"),
     "truncated.jsonl": Refused("line 2", "not valid JSON"),
     "utf16.jsonl": Imported((HELLO,)),
+    "bom-inside.jsonl": Refused("line 2", "byte-order mark (U+FEFF) in the middle"),
+    "transcripts-bom-inside.csv": Refused("line 4", "byte-order mark (U+FEFF) in the middle"),
+    "deep-nesting.jsonl": Refused("line 2", "nested more than 100 levels deep"),
+    "huge-number.jsonl": Refused("line 2", "a number with 5,000 digits"),
+    "infinity.jsonl": Refused("line 2", "the number 1e999999 is out of range"),
+    "nan.jsonl": Refused("line 2", "NaN is not a JSON value"),
+    "duplicate-keys.jsonl": Refused("line 2", "appears twice in one object"),
+    "surrogates.jsonl": Refused("line 2", "half of a surrogate pair"),
     "whitespace-only.jsonl": Refused("whitespace-only.jsonl", "holds no transcripts"),
 }
 
@@ -165,6 +181,13 @@ VALIDATOR_FILES: dict[str, list[tuple[int, str]]] = {
     "truncated.jsonl": [(2, "not valid JSON")],
     "utf16.jsonl": [(1, "UTF-16")],
     "whitespace-only.jsonl": [(n, "empty line") for n in (1, 2, 3)],
+    "bom-inside.jsonl": [(2, "byte-order mark (U+FEFF) in the middle")],
+    "deep-nesting.jsonl": [(2, "nested more than 100 levels deep")],
+    "huge-number.jsonl": [(2, "a number with 5,000 digits")],
+    "infinity.jsonl": [(2, "the number 1e999999 is out of range")],
+    "nan.jsonl": [(2, "NaN is not a JSON value")],
+    "duplicate-keys.jsonl": [(2, "appears twice in one object")],
+    "surrogates.jsonl": [(2, "half of a surrogate pair")],
 }
 
 

@@ -6,7 +6,6 @@ import pytest
 
 from core.domain import Role
 from core.errors import (
-    AccountLocked,
     AuthenticationFailed,
     Conflict,
     PermissionDenied,
@@ -40,8 +39,14 @@ def test_too_many_failures_lock_the_account_even_for_the_right_password(
     for _ in range(accounts.MAX_FAILED_LOGINS):
         with pytest.raises(AuthenticationFailed):
             accounts.log_in(new_uow(), trainer.email, "wrong password")
-    with pytest.raises(AccountLocked, match="locked"):
+    with pytest.raises(AuthenticationFailed) as locked:
         accounts.log_in(new_uow(), trainer.email, "correct horse battery")
+    # The same words as a wrong password or an unknown e-mail: a guesser cannot tell that
+    # this account exists, or that it is locked.
+    with pytest.raises(AuthenticationFailed) as unknown:
+        accounts.log_in(new_uow(), "nobody@test.example", "whatever")
+    assert locked.value.message == unknown.value.message
+    assert "locked for 15 minutes" in locked.value.message
 
 
 def test_admin_unlocks_and_resets(new_uow: Uows, admin: Actor, trainer: Actor) -> None:

@@ -37,3 +37,29 @@ def test_formula_cells_are_neutralised_and_numbers_kept() -> None:
 def test_headers_are_neutralised_too() -> None:
     data = frame_to_csv(pd.DataFrame({"=cmd": [1]}))
     assert data.decode("utf-8-sig").splitlines()[0] == '"\'=cmd"'
+
+
+# Full-width formula characters (Excel with an East Asian input setting reads them as the
+# ASCII ones) and formula characters behind characters that show nothing.
+DISGUISED = [
+    '\uff1dHYPERLINK("http://evil.example")',  # ＝
+    "\uff0b1+1",  # ＋
+    "\uff0d2+3",  # －
+    "\uff20SUM(A1)",  # ＠
+    "\u200b=1+1",  # zero-width space
+    "\u200c\u200d+1",  # zero-width non-joiner and joiner
+    "\u2060@cmd",  # word joiner
+    "\ufeff-1+1",  # zero-width no-break space (BOM)
+    "\u00ad=1",  # soft hyphen
+    "\u200b\uff1d1",
+]
+
+
+def test_disguised_formula_cells_are_neutralised_too() -> None:
+    data = frame_to_csv(pd.DataFrame({"model": [*DISGUISED, "\u200bplain", "\uff21 full-width A"]}))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert [r[0] for r in rows[1:]] == [
+        *("'" + v for v in DISGUISED),
+        "\u200bplain",
+        "\uff21 full-width A",
+    ]

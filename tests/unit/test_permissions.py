@@ -90,3 +90,21 @@ def test_the_fake_fails_a_use_case_that_opens_it() -> None:
     admin = Actor(user_id=1, email="admin@test.example", role=Role.ADMIN)
     with pytest.raises(AssertionError, match="opened a transaction"):
         accounts.list_users(UntouchedUnitOfWork(), admin)
+
+
+def test_the_readme_role_table_is_the_one_in_the_code() -> None:
+    from core.permissions import TABLE_ROWS, role_table
+    from tests.paths import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert role_table() in readme
+    # Every permission has its row, so the table cannot leave one out.
+    assert {p for _, marks in TABLE_ROWS for p, _ in marks} == set(Permission)
+
+
+def test_trainers_cannot_read_connection_settings() -> None:
+    from core.services import catalog
+
+    for read in (catalog.list_connections, catalog.get_connection, catalog.test_connection):
+        assert getattr(read, "required_permission", None) == Permission.VIEW_CONNECTIONS
+    assert not Actor(1, "t@x", Role.TRAINER).can(Permission.VIEW_CONNECTIONS)

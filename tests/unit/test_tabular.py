@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
+from core.csv_export import FORMULA_STARTS, INVISIBLE
 from core.tabular import TableError, format_of, guard, read_table, read_text, unguard, write_table
 
 TRICKY = [
@@ -21,13 +25,22 @@ TRICKY = [
     "",
     'multi\nline, with "quotes"',
     "Grüße, 東京 ✓",
+    # Full-width formula characters, and formula characters behind invisible ones.
+    "\uff1d1+1",
+    "\uff0b49",
+    "\uff0d5",
+    "\uff20channel",
+    "\u200b=1+1",
+    "\u2060\u200d@x",
+    "\u00ad+1",
+    "'\uff1dguarded",
 ]
 
 
 @pytest.mark.parametrize("value", TRICKY)
 def test_guard_is_undone_exactly(value: str) -> None:
     guarded = guard(value)
-    assert not guarded.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert not guarded.lstrip(INVISIBLE).startswith(FORMULA_STARTS)
     assert unguard(guarded) == value
 
 
@@ -44,6 +57,20 @@ def test_written_rows_read_back_the_same(kind: str) -> None:
         rows = [[v.replace("\r", "\n") for v in row] for row in rows]
     # Rows whose cells are all empty are not rows; every other one comes back as written.
     assert read_back == [r for r in rows if any(r)]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_disguised_formulas_are_neutralised_in_exports(kind: str) -> None:
+    cells = ['\uff1dHYPERLINK("x")', "\u200b=1+1", "\ufeff@SUM(A1)", "\uff0d1"]
+    data = write_table(kind, ["question"], [[c] for c in cells])
+    if kind == "csv":
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+        assert [r[0] for r in rows[1:]] == ["'" + c for c in cells]
+    else:
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+        assert [r[0].value for r in sheet.iter_rows(min_row=2)] == ["'" + c for c in cells]
 
 
 def test_csv_cells_that_would_run_as_formulas_are_neutralised() -> None:

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
+from core.domain import control_character
 from core.models import AuditEntry
 from core.permissions import Actor, Permission, requires
 from core.services.shared import Page
@@ -53,8 +54,12 @@ def list_audit_entries(
         query = query.where(AuditEntry.at >= filters.since)
     if filters.until:
         query = query.where(AuditEntry.at < filters.until)
-    if filters.text:
-        query = query.where(AuditEntry.summary.ilike(f"%{filters.text}%"))
+    if filters.text and control_character(filters.text):
+        query = query.where(false())  # no stored text holds one; PostgreSQL refuses NUL
+    elif filters.text:
+        # The user's % and _ are text, not wildcards.
+        escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(AuditEntry.summary.ilike(f"%{escaped}%", escape="\\"))
     limit = max(1, min(limit, 500))
     with uow:
         total = uow.session.scalar(select(func.count()).select_from(query.subquery())) or 0

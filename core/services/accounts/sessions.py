@@ -26,7 +26,8 @@ _TOUCH_EVERY = timedelta(minutes=5)
 _ENDED = "Your session has ended. Please sign in again."
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What the database keeps of a session's token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -41,7 +42,7 @@ def start_session(uow: UnitOfWork, actor: Actor) -> str:
         uow.session.add(
             LoginSession(
                 user_id=actor.user_id,
-                token_hash=_hash(token),
+                token_hash=token_hash(token),
                 created_at=now,
                 last_seen_at=now,
                 expires_at=now + timedelta(days=MAX_DAYS),
@@ -59,7 +60,7 @@ def resume_session(uow: UnitOfWork, token: str) -> Actor:
         found = uow.session.execute(
             select(LoginSession, User)
             .join(User, User.id == LoginSession.user_id)
-            .where(LoginSession.token_hash == _hash(token))
+            .where(LoginSession.token_hash == token_hash(token))
         ).one_or_none()
         if found is None:
             raise AuthenticationFailed(_ENDED)
@@ -86,7 +87,7 @@ def end_session(uow: UnitOfWork, token: str) -> None:
     with uow:
         uow.session.execute(
             update(LoginSession)
-            .where(LoginSession.token_hash == _hash(token), LoginSession.ended_at.is_(None))
+            .where(LoginSession.token_hash == token_hash(token), LoginSession.ended_at.is_(None))
             .values(ended_at=utcnow())
         )
         uow.commit()

@@ -10,7 +10,6 @@ from sqlalchemy import func, select, update
 from core import security
 from core.domain import NAME_MAX, Role, as_utc, utcnow
 from core.errors import (
-    AccountLocked,
     AuthenticationFailed,
     Conflict,
     PermissionDenied,
@@ -20,6 +19,7 @@ from core.errors import (
 from core.models import LoginSession, User
 from core.permissions import Actor, Permission, public, requires
 from core.services.accounts.audit import record_audit
+from core.services.accounts.sessions import token_hash
 from core.services.shared import check_row_version, get_or_404, snapshot
 from core.uow import UnitOfWork
 
@@ -75,53 +75,101 @@ def _find_by_email(uow: UnitOfWork, email: str) -> User | None:
     return uow.session.scalar(select(User).where(User.email == _normalise_email(email)))
 
 
-def _end_sessions(uow: UnitOfWork, user_id: int) -> None:
-    """Sign a user out everywhere (disabled, or a password reset by an admin)."""
-    uow.session.execute(
-        update(LoginSession)
-        .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
+def _end_sessions(uow: UnitOfWork, user_id: int, *, but: str | None = None) -> None:
+    """Sign a user out everywhere (disabled, or a password reset by an admin), or everywhere
+    but the session whose token is ``but`` (the user changed their own password there)."""
+    statement = update(LoginSession).where(
+        LoginSession.user_id == user_id, LoginSession.ended_at.is_(None)
     )
+    if but is not None:
+        statement = statement.where(LoginSession.token_hash != token_hash(but))
+    uow.session.execute(statement.values(ended_at=utcnow()))
+
+
+# One answer for a wrong password, an unknown or disabled e-mail and a locked account, so
+# that a guesser cannot tell which accounts exist or are locked; it says what a real user
+# needs to know in every case.
+_NOT_RIGHT = (
+    "The e-mail or the password is not right. After "
+    f"{MAX_FAILED_LOGINS} failed attempts an account is locked for {LOCK_MINUTES} minutes."
+)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    user_id: int
+    password_hash: str | None
+
+
+def _candidate(uow: UnitOfWork, email: str) -> _Candidate | None:
+    with uow:
+        user = _find_by_email(uow, email)
+        if user is None or not user.is_active:
+            return None
+        return _Candidate(user.id, user.password_hash)
+
+
+def _locked(user: User, now: datetime) -> bool:
+    locked_until = as_utc(user.locked_until)
+    return locked_until is not None and locked_until > now
 
 
 @public
 def log_in(uow: UnitOfWork, email: str, password: str) -> Actor:
-    """Check a password. Repeated failures lock the account for a while."""
+    """Check a password. Repeated failures lock the account for a while.
+
+    The password is verified (argon2, ~0.1 s of CPU) between two short transactions, never
+    inside one: on SQLite every transaction holds the write lock, and sign-in loops would
+    stall every save. The outcome is then counted in a transaction that holds the user's row
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises all
+    writers), reading the lock state afresh there: parallel guesses are counted one by one,
+    the fifth locks the account, and every one counted after it is refused even if right.
+    """
+    candidate = _candidate(uow, email)
+    stored = candidate.password_hash if candidate else None
+    if stored:
+        right = security.verify_password(stored, password)
+    else:
+        security.dummy_verify()  # the same time for an unknown e-mail
+        right = False
+    rehashed = (
+        security.hash_password(password)
+        if right and stored and security.needs_rehash(stored)
+        else None
+    )
+    if candidate is None:
+        raise AuthenticationFailed(_NOT_RIGHT)
     with uow:
-        user = _find_by_email(uow, email)
-        if user is None or not user.is_active:
-            security.dummy_verify()
-            raise AuthenticationFailed("The e-mail or the password is not right.")
+        user = uow.session.scalar(
+            select(User).where(User.id == candidate.user_id).with_for_update()
+        )
         now = utcnow()
-        locked_until = as_utc(user.locked_until)
-        if locked_until and locked_until > now:
-            minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-            raise AccountLocked(
-                f"Too many failed sign-ins: this account is locked for about {minutes} more "
-                "minute(s). An admin can unlock it sooner."
-            )
-        if not security.verify_password(user.password_hash, password):
-            user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                user.failed_logins = 0
-                record_audit(
-                    uow.session,
-                    _actor(user),
-                    "lock",
-                    "user",
-                    user.id,
-                    "locked after failed sign-ins",
-                )
+        if user is None or not user.is_active or user.password_hash != stored:
+            # Gone, disabled or given another password while the password was checked.
+            raise AuthenticationFailed(_NOT_RIGHT)
+        if _locked(user, now):
+            raise AuthenticationFailed(_NOT_RIGHT)
+        if not right:
+            _count_failure(uow, user, now)
             uow.commit()
-            raise AuthenticationFailed("The e-mail or the password is not right.")
+            raise AuthenticationFailed(_NOT_RIGHT)
         user.failed_logins = 0
         user.locked_until = None
         user.last_login_at = now
-        if user.password_hash and security.needs_rehash(user.password_hash):
-            user.password_hash = security.hash_password(password)
+        if rehashed:
+            user.password_hash = rehashed
         uow.commit()
         return _actor(user)
+
+
+def _count_failure(uow: UnitOfWork, user: User, now: datetime) -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= MAX_FAILED_LOGINS:
+        user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+        user.failed_logins = 0
+        record_audit(
+            uow.session, _actor(user), "lock", "user", user.id, "locked after failed sign-ins"
+        )
 
 
 @public
@@ -150,18 +198,32 @@ def current_actor(uow: UnitOfWork, user_id: int) -> Actor:
 
 @requires(Permission.READ)
 def change_own_password(
-    uow: UnitOfWork, actor: Actor, old_password: str, new_password: str
+    uow: UnitOfWork,
+    actor: Actor,
+    old_password: str,
+    new_password: str,
+    *,
+    keep_session: str | None = None,
 ) -> None:
+    """A new password, checked against the current one. Every other session of the user ends
+    with it (one that was stolen included); ``keep_session``, the token of the session that
+    asked, stays signed in. Both hashes are computed outside the write transaction."""
+    if actor.user_id is None:
+        raise PermissionDenied("Only signed-in users have a password to change.")
     with uow:
-        if actor.user_id is None:
-            raise PermissionDenied("Only signed-in users have a password to change.")
-        user = get_or_404(uow.session, User, actor.user_id, "User")
-        if not security.verify_password(user.password_hash, old_password):
-            raise AuthenticationFailed("The current password is not right.")
-        if old_password == new_password:
-            raise ValidationFailed("The new password must differ from the current one.")
-        user.password_hash = security.hash_password(new_password)
+        stored = get_or_404(uow.session, User, actor.user_id, "User").password_hash
+    if not security.verify_password(stored, old_password):
+        raise AuthenticationFailed("The current password is not right.")
+    if old_password == new_password:
+        raise ValidationFailed("The new password must differ from the current one.")
+    new_hash = security.hash_password(new_password)
+    with uow:
+        user = uow.session.scalar(select(User).where(User.id == actor.user_id).with_for_update())
+        if user is None or user.password_hash != stored:
+            raise Conflict("The password was changed meanwhile; sign in again and retry.")
+        user.password_hash = new_hash
         user.password_changed_at = utcnow()
+        _end_sessions(uow, user.id, but=keep_session)
         record_audit(uow.session, actor, "change_password", "user", user.id, "changed own password")
         uow.commit()
 

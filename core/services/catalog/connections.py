@@ -102,7 +102,7 @@ def _model_counts(uow: UnitOfWork) -> dict[int, int]:
     return {cid: n for cid, n in rows if cid is not None}
 
 
-@requires(Permission.READ)
+@requires(Permission.VIEW_CONNECTIONS)
 def list_connections(uow: UnitOfWork, actor: Actor) -> list[ConnectionView]:
     """Connections with their settings; never the key, only whether it is present."""
     with uow:
@@ -111,7 +111,7 @@ def list_connections(uow: UnitOfWork, actor: Actor) -> list[ConnectionView]:
         return [_view(c, counts.get(c.id, 0)) for c in conns]
 
 
-@requires(Permission.READ)
+@requires(Permission.VIEW_CONNECTIONS)
 def get_connection(uow: UnitOfWork, actor: Actor, connection_id: int) -> ConnectionView:
     with uow:
         conn = get_or_404(uow.session, ProviderConnection, connection_id, "Connection")

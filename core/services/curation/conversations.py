@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.domain import (
@@ -19,6 +19,7 @@ from core.domain import (
     ConversationOrigin,
     ConversationStatus,
     MessageRole,
+    control_character,
     utcnow,
 )
 from core.errors import AlreadyExists, Problem, ValidationFailed
@@ -270,7 +271,9 @@ def list_conversations(
         if filters.changed_since is not None:
             conditions.append(tc.updated_at >= filters.changed_since)
         text = filters.search.strip()
-        if text:
+        if control_character(text):
+            conditions.append(false())  # no stored text holds one; PostgreSQL refuses NUL
+        elif text:
             pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             conditions.append(
                 or_(

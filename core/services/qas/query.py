@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.domain import QAType, as_utc
+from core.domain import QAType, as_utc, control_character
 from core.errors import NotFound, Problem, ValidationFailed
 from core.models import QA
 from core.permissions import Actor, Permission, requires
@@ -94,6 +94,11 @@ def conditions(
         QA.model_id == ids[0] if len(ids) == 1 else QA.model_id.in_(ids)
     ]
     for term in search_terms(query.search):
+        if control_character(term):
+            # No stored text holds a control character (every write refuses them), so nothing
+            # matches; and PostgreSQL refuses a NUL in a parameter outright.
+            found.append(false())
+            break
         if dialect == "postgresql" and "\n" not in term:
             # The same as ILIKE over each text, without lower-casing every row (0008).
             pattern = f"%{_escape_like(term)}%"
