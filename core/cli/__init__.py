@@ -11,6 +11,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import OperationalError
+
 from core.cli import catalogue, compiling, data, setup
 from core.cli.base import COMMANDS
 from core.errors import ArbiterError
@@ -38,6 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except ArbiterError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        # The database cannot be used at all (a server that is down, a file that cannot be
+        # opened): one line too, naming the driver's reason.
+        reason = " ".join(str(exc.orig or exc).split())
+        print(f"error: the database cannot be used: {reason}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

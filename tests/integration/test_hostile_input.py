@@ -441,11 +441,14 @@ def _write_big(path: Path, size: int) -> int:
 # Run in a fresh interpreter: a warm-up on a small file loads the code, the tokenizer and the
 # database, so that the growth of the peak resident size after it is what the big file costs.
 _PROBE = """
-import contextlib, io, json, resource, sys
+import contextlib, io, json, sys
 from core.cli import main
 
 def peak_kb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # This process's own high-water mark: getrusage's ru_maxrss would carry the peak of the
+    # (large) test process that started it across exec.
+    with open("/proc/self/status") as status:
+        return next(int(l.split()[1]) for l in status if l.startswith("VmHWM:"))
 
 command, small, big = sys.argv[1:4]
 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
