@@ -12,7 +12,7 @@ from core.permissions import Permission
 from core.services import catalog
 from core.services.catalog import ModelDetail, ModelInput
 from core.training.text import RECOMMENDED_SYSTEM_SENTENCES, sentence_count, system_message_advice
-from ui import compile_panel, context, retirement, versions_panel
+from ui import compile_panel, context, evaluation_panel, retirement, versions_panel
 from ui.base_model_picker import base_model_choice, move_section
 from ui.errors import attempt, errors_shown
 
@@ -298,16 +298,18 @@ if model.row_version != seen_version:
         st.session_state[seen_key] = model.row_version
         st.rerun()
 
-settings_tab, system_tab, preview_tab, compile_tab, versions_tab, *admin_tabs = st.tabs(
+tabs = st.tabs(
     [
         "Settings",
         "System message",
         "Training set",
         "Compile",
         "Versions",
+        "Evaluate",
         *(["Delete"] if can_manage else []),
     ]
 )
+settings_tab, system_tab, preview_tab, compile_tab, versions_tab, evaluate_tab, *admin_tabs = tabs
 
 with settings_tab:
     if can_manage:
@@ -403,6 +405,9 @@ with compile_tab:
 
 with versions_tab:
     versions_panel.render(model, actor)
+
+with evaluate_tab:
+    evaluation_panel.render(model, actor, conns)
 
 if admin_tabs:
     with admin_tabs[0]:
