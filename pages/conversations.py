@@ -189,6 +189,10 @@ else:
         f"{when(detail.changed_at)}"
     )
     st.info(f"**Origin:** {detail.origin.value} — {detail.origin_label}", icon=":material/link:")
+    rejected = (detail.origin_ref or {}).get("rejected")
+    if isinstance(rejected, str):
+        with st.expander("The answer it corrected (kept as preference data for DPO)"):
+            st.text(rejected)
     if detail.chat_id is not None:
         st.page_link(
             "pages/chats.py",
