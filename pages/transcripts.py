@@ -29,7 +29,8 @@ st.caption(
 show_flash("transcripts")
 
 models = attempt(lambda: catalog.list_models(context.uow(), actor)) or []
-model = pick_model(models, "tx_model")
+waiting = attempt(lambda: curation.waiting_by_model(context.uow(), actor)) or {}
+model = pick_model(models, "tx_model", counts=waiting, counted="waiting")
 if model is None:
     st.stop()
 assert model is not None

@@ -37,6 +37,7 @@ from core.services.curation.transcripts import (
     send_chat_to_queue,
     skip_transcript,
 )
+from core.services.curation.waiting import waiting_by_model
 
 __all__ = [
     "ConversationDetail",
@@ -67,4 +68,5 @@ __all__ = [
     "skip_transcript",
     "train_from_chat",
     "train_preview",
+    "waiting_by_model",
 ]
