@@ -115,7 +115,7 @@ def _open_qas(page: Page) -> None:
 
 def trainer_imports_and_edits_qas(page: Page, tmp_path: Path) -> None:
     _open_qas(page)
-    page.get_by_role("tab", name="Import").click()
+    page.get_by_test_id("stPopover").filter(has_text="Import").get_by_role("button").first.click()
     page.locator(".st-key-qas_import_file input[type=file]").set_input_files(
         _qas_csv(tmp_path / "returns.csv")
     )

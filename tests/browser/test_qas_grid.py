@@ -111,3 +111,31 @@ def test_two_people_editing_one_row_see_the_conflict(
     finally:
         first.close()
         second.close()
+
+
+def test_actions_sit_above_the_grid_and_a_save_is_confirmed(
+    browser: Browser, app_server: AppServer
+) -> None:
+    """At 1440 x 900 a trainer reaches every action without scrolling, a save says so in a
+    toast, and the saved cell is not outlined in red (which reads as an error)."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(30_000)
+        _open_qas(page, app_server, "trainer")
+        page.get_by_test_id("stMain").evaluate("(main) => main.scrollTo(0, 0)")
+        page.evaluate("window.scrollTo(0, 0)")
+        for action in ("Bulk actions", "Add", "Paste rows", "Import", "Export"):
+            button = page.get_by_test_id("stPopover").filter(has_text=action).get_by_role("button")
+            box = button.first.bounding_box()
+            assert box is not None and box["y"] + box["height"] <= 900, (action, box)
+        _edit(page, 3, "answer", "Checked at 1440 by 900.")
+        expect(page.get_by_test_id("stToast").filter(has_text="Saved Q&A #4")).to_be_visible()
+        cell = _cell(page, 3, "answer")
+        colours = cell.evaluate(
+            "(c) => { const s = getComputedStyle(c);"
+            " return [s.borderTopColor, s.borderLeftColor, s.outlineColor, s.boxShadow]; }"
+        )
+        assert not any("255, 75, 75" in str(c) for c in colours), colours
+    finally:
+        ctx.close()
