@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
+from core import config
 from core.domain import CompilationStatus, as_utc
 
 STATUS_ICONS = {
@@ -79,8 +80,18 @@ def duration(seconds: float | None) -> str:
     return f"{secs} s"
 
 
-def money(amount: Decimal | float | None) -> str:
-    return "—" if amount is None else f"{Decimal(str(amount)):,.4f}"
+def currency() -> str:
+    return config.currency()
+
+
+def money(amount: Decimal | float | None, *, missing: str = "—") -> str:
+    """An amount with its currency: cents, or four decimals under one unit (a small training
+    run), so that a real cost never reads as 0.00."""
+    if amount is None:
+        return missing
+    value = Decimal(str(amount))
+    places = 4 if value and abs(value) < 1 else 2
+    return f"{value:,.{places}f} {config.currency()}"
 
 
 def status_label(status: CompilationStatus) -> str:

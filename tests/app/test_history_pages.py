@@ -158,8 +158,8 @@ def test_a_success_shows_cost_score_metrics_dataset_and_downloads(
     )
     assert any(f"Compilation #{seeded.v2_compilation} · Company" in s.value for s in at.subheader)
     assert "Succeeded. It made version 2." in _texts(at)
-    assert _metric(at, "Estimated cost") == "0.0360"
-    assert _metric(at, "Actual cost") == "0.0378"
+    assert _metric(at, "Estimated cost") == "0.0360 USD"
+    assert _metric(at, "Actual cost") == "0.0378 USD"
     assert _metric(at, "Trained tokens") == "12,600"
     assert _metric(at, "Validation score") == "0.850"
     assert _metric(at, "Previous version's score") == "0.700"
