@@ -13,6 +13,7 @@ from core.services import catalog
 from core.services.catalog import ConnectionInput, ConnectionView
 from ui import context
 from ui.errors import attempt, errors_shown
+from ui.formatting import money, plural
 
 actor = context.actor()
 can_manage = actor.can(Permission.MANAGE_CONNECTIONS)
@@ -33,13 +34,13 @@ if rows:
                     "Type": c.provider_type.value,
                     "Base URL": c.base_url or "default",
                     "Key variable": c.api_key_env
-                    or ("—" if c.provider_type == ProviderType.LOCAL else "OPENAI_API_KEY"),
+                    or (
+                        "none needed" if c.provider_type == ProviderType.LOCAL else "OPENAI_API_KEY"
+                    ),
                     "Key": "present" if c.key_present else "MISSING",
-                    "Default base model": c.default_base_model or "—",
-                    "Price / 1M tokens": float(c.price_per_million_tokens),
-                    "Monthly budget": float(c.monthly_budget)
-                    if c.monthly_budget is not None
-                    else None,
+                    "Default base model": c.default_base_model or "none",
+                    "Price / 1M tokens": money(c.price_per_million_tokens),
+                    "Monthly budget": money(c.monthly_budget, missing="no budget"),
                     "Models": c.model_count,
                 }
                 for c in rows
@@ -129,7 +130,7 @@ if current is not None:
     if left.button("Test connection", icon=":material/network_check:", key=f"{prefix}_test"):
         with right, st.spinner("Asking the provider for its models…"), errors_shown():
             models = catalog.test_connection(context.uow(), actor, current.id)
-            st.success(f"Connected: {len(models)} model(s) available.")
+            st.success(f"Connected: {plural(len(models), 'model')} available.")
             st.dataframe(
                 pd.DataFrame(
                     [

@@ -13,7 +13,7 @@ from core.services.curation import Decision, TranscriptView
 from ui import context, message_editor
 from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
-from ui.formatting import day
+from ui.formatting import day, plural
 from ui.model_picker import pick_model
 
 actor = context.actor()
@@ -150,7 +150,7 @@ with review_tab:
         if st.button(f"Put the {progress.skipped:,} skipped back in the queue", key="tx_requeue"):
             count = attempt(lambda: curation.requeue_skipped(context.uow(), actor, model_id))
             if count is not None:
-                flash(f"{count:,} transcripts are back in the queue.", scope="transcripts")
+                flash(f"{plural(count, 'transcript')} back in the queue.", scope="transcripts")
                 st.rerun()
     else:
         st.success("Nothing is waiting for review for this model.")
@@ -176,7 +176,7 @@ with import_tab:
             )
             if result is not None:
                 flash(
-                    f"Imported {result.imported:,} transcripts from {result.file} "
+                    f"Imported {plural(result.imported, 'transcript')} from {result.file} "
                     f"({result.with_personal_data:,} with personal-data warnings).",
                     scope="transcripts",
                 )
@@ -198,7 +198,7 @@ with all_tab:
     )
     if listing is not None:
         pages = max(1, -(-listing.total // PAGE_SIZE))
-        st.caption(f"{listing.total:,} transcripts; page {page_number} of {pages}.")
+        st.caption(f"{plural(listing.total, 'transcript')}; page {page_number} of {pages}.")
         if listing.rows:
             st.dataframe(
                 pd.DataFrame(

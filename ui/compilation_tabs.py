@@ -163,9 +163,13 @@ def findings_tab(d: CompilationDetail) -> None:
         )
     )
     for f in d.findings[:300]:
-        icon = "🛑" if f.severity == "error" else "⚠️"
+        badge = (
+            ":red-badge[:material/error: error]"
+            if f.severity == "error"
+            else ":orange-badge[:material/warning: warning]"
+        )
         with st.container(border=True):
-            st.markdown(f"{icon} **{f.where}**")
+            st.markdown(f"{badge} **{f.where}**")
             # The message may quote training text: st.text never renders it as markup.
             st.text(f.message)
             for record in [r for r in f.records if r.link][:5]:

@@ -15,7 +15,7 @@ from core.training.builder import SourceRef
 from core.training.findings import Finding
 from ui import context
 from ui.errors import attempt, errors_shown
-from ui.formatting import when
+from ui.formatting import plural, when
 from ui.links import record_url
 
 REFRESH_SECONDS = 2
@@ -221,7 +221,7 @@ def _preflight_result(result: Preflight) -> None:
             f"{n:,} {code.replace('_', ' ')}" for _, code, n in result.finding_counts
         )
         st.markdown(
-            f"**Findings:** {result.errors:,} errors, {result.warnings:,} warnings ({counts})"
+            f"**Findings:** {plural(result.errors, 'error')}, {plural(result.warnings, 'warning')} ({counts})"
         )
         _findings_table(result.findings, f"preflight_findings_{result.model_id}")
 

@@ -11,15 +11,17 @@ import streamlit as st
 from core import config
 from core.domain import CompilationStatus, as_utc
 
-STATUS_ICONS = {
-    CompilationStatus.QUEUED: "⏳",
-    CompilationStatus.VALIDATING: "🔎",
-    CompilationStatus.UPLOADING: "⬆️",
-    CompilationStatus.TRAINING: "🏋️",
-    CompilationStatus.SUCCEEDED: "✅",
-    CompilationStatus.FAILED: "❌",
-    CompilationStatus.CANCELLED: "🚫",
-    CompilationStatus.SKIPPED: "⏭️",
+# A colour and a Material icon beside the word: emoji rendered as empty boxes where the
+# browser's font lacked them, and the word is what carries the meaning.
+STATUS_BADGES = {
+    CompilationStatus.QUEUED: ("gray", "schedule"),
+    CompilationStatus.VALIDATING: ("blue", "fact_check"),
+    CompilationStatus.UPLOADING: ("blue", "upload"),
+    CompilationStatus.TRAINING: ("orange", "model_training"),
+    CompilationStatus.SUCCEEDED: ("green", "check_circle"),
+    CompilationStatus.FAILED: ("red", "error"),
+    CompilationStatus.CANCELLED: ("gray", "block"),
+    CompilationStatus.SKIPPED: ("violet", "skip_next"),
 }
 
 
@@ -80,6 +82,11 @@ def duration(seconds: float | None) -> str:
     return f"{secs} s"
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 checkpoint``, ``2 checkpoints``, ``1,000 entries`` (with ``many`` for irregulars)."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
 def currency() -> str:
     return config.currency()
 
@@ -95,4 +102,11 @@ def money(amount: Decimal | float | None, *, missing: str = "—") -> str:
 
 
 def status_label(status: CompilationStatus) -> str:
-    return f"{STATUS_ICONS.get(status, '')} {status.value}".strip()
+    """The status as a word, for tables and pickers (which show no Markdown)."""
+    return CompilationStatus(status).value
+
+
+def status_badge(status: CompilationStatus) -> str:
+    """The status as a coloured badge with an icon and the word, for Markdown."""
+    colour, icon = STATUS_BADGES.get(CompilationStatus(status), ("gray", "help"))
+    return f":{colour}-badge[:material/{icon}: {CompilationStatus(status).value}]"

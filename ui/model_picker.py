@@ -10,6 +10,7 @@ import contextlib
 import streamlit as st
 
 from core.services.catalog import ModelSummary
+from ui.formatting import plural
 
 _CHOSEN = "chosen_model_id"
 
@@ -61,7 +62,7 @@ def pick_model(
         total = sum(counts.get(i, 0) for i in ids)
         busy = sum(1 for i in ids if counts.get(i))
         st.caption(
-            f"{total:,} {counted} in all, under {busy:,} of {len(ids):,} models."
+            f"{total:,} {counted} in all, under {busy:,} of {plural(len(ids), 'model')}."
             if total
             else f"Nothing {counted} under any model."
         )

@@ -110,3 +110,29 @@ def test_a_compilation_summary_does_not_mislead(
     assert any(m.value.startswith("**Base model**: `") for m in at.markdown)
     facts = at.table[0].value
     assert len(facts) == 12 and "Provider model" in facts.index
+
+
+def _no_raw_values(text: str) -> None:
+    for raw in ("None", "NaN", "nan", "NaT", "⚠", "✅", "❌", "🛑", "⏳"):
+        assert raw not in text, raw
+
+
+def test_users_connections_and_compilations_show_no_raw_values(
+    history_db: tuple[str, SeededHistory], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, seeded = history_db
+    users = _open(url, seeded.admin_id, "pages/users.py", monkeypatch)
+    table = users.dataframe[0].value
+    _no_raw_values(table.to_string())
+    assert set(table["Last sign-in"]) <= {"never"} | {
+        v for v in table["Last sign-in"] if v[:2] == "20"
+    }
+    assert "not locked" in set(table["Locked until"])
+    connections = _open(url, seeded.admin_id, "pages/connections.py", monkeypatch)
+    listed = connections.dataframe[0].value
+    _no_raw_values(listed.to_string())
+    assert all(v.endswith(" USD") or v == "no budget" for v in listed["Monthly budget"])
+    assert all(v.endswith(" USD") for v in listed["Price / 1M tokens"])
+    history = _open(url, seeded.manager_id, "pages/compilations.py", monkeypatch)
+    _no_raw_values(history.dataframe[-1].value.to_string())
+    assert "7 compilations match" in " ".join(c.value for c in history.caption)

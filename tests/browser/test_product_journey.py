@@ -191,7 +191,7 @@ def trainer_approves_a_transcript(page: Page, tmp_path: Path) -> None:
     wait_idle(page)
     page.get_by_role("button", name="Import", exact=True).click()
     wait_idle(page)
-    expect(page.get_by_text("Imported 1 transcripts")).to_be_visible()
+    expect(page.get_by_text("Imported 1 transcript from")).to_be_visible()
 
     page.get_by_role("tab", name="Review").click()
     expect(page.get_by_text("My parcel for a return was lost").first).to_be_visible()
