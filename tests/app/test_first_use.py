@@ -3,20 +3,51 @@ what it shows, and never shows a raw value."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from core.services import curation
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import db
+from core.domain import CompilationStatus, ProviderType, Role
+from core.permissions import Actor
+from core.providers.local import LOCAL_BASE_MODEL
+from core.services import catalog, curation
+from core.services.catalog import ModelInput
+from core.uow import UnitOfWork
 from tests.app.test_chat_pages import Demo, demo_company, open_page
+from tests.app.test_compile_page import _open as open_compile
 from tests.app.test_history_pages import _open, history_db, template
 from tests.app.test_models_page import Company, company, open_models
+from tests.compile_helpers import add_qas
+from tests.conftest import make_user
 from tests.history_seed import SeededHistory
 
-__all__ = [
-    "company",
-    "demo_company",
-    "history_db",
-    "template",
-]  # the fixtures, imported to be used here
+__all__ = ["company", "demo_company", "history_db", "template"]  # fixtures used here
+
+
+@pytest.fixture
+def compile_company(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[UnitOfWork, dict[str, Actor], int]:
+    """One local arbiter with a dozen Q&As, as on the compile page's own tests."""
+    monkeypatch.setenv("ARBITER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    factory = db.session_factory(db.make_engine(sqlite_url))
+    uow = UnitOfWork(factory)
+    people = {role.value: make_user(uow, f"{role.value}@corp.example", role) for role in Role}
+    local = catalog.create_connection(
+        uow,
+        people["admin"],
+        catalog.ConnectionInput(
+            name="Local", provider_type=ProviderType.LOCAL, default_base_model=LOCAL_BASE_MODEL
+        ),
+    )
+    model = catalog.create_model(
+        uow, people["admin"], ModelInput(name="Support", connection_id=local.id)
+    )
+    add_qas(lambda: UnitOfWork(factory), model.id)
+    return uow, people, model.id
 
 
 def test_curation_opens_on_the_model_with_transcripts_waiting(
@@ -136,3 +167,79 @@ def test_users_connections_and_compilations_show_no_raw_values(
     history = _open(url, seeded.manager_id, "pages/compilations.py", monkeypatch)
     _no_raw_values(history.dataframe[-1].value.to_string())
     assert "7 compilations match" in " ".join(c.value for c in history.caption)
+
+
+def _add_loss_events(url: str, compilation_id: int, steps: range) -> None:
+    from core.models import CompilationEvent
+
+    uow = UnitOfWork(db.session_factory(db.get_engine(url)))
+    with uow:
+        for step in steps:
+            uow.session.add(
+                CompilationEvent(
+                    compilation_id=compilation_id,
+                    event_type="metrics",
+                    message=f"Step {step}/40",
+                    data={"step": step, "total_steps": 40, "train_loss": 2.0 / step},
+                    provider_event_id=f"live-{step}",
+                )
+            )
+        uow.commit()
+
+
+def _move_to(url: str, compilation_id: int, status: CompilationStatus, **facts: object) -> None:
+    from core.models import Compilation
+
+    uow = UnitOfWork(db.session_factory(db.get_engine(url)))
+    with uow:
+        found = uow.session.get(Compilation, compilation_id)
+        assert found is not None
+        found.status = status
+        for name, value in facts.items():
+            setattr(found, name, value)
+        uow.commit()
+
+
+def _loss_chart(at: AppTest) -> list[object]:
+    return [c for c in at.get("vega_lite_chart") if "Training loss" in str(c.proto.spec)]
+
+
+def test_the_live_compile_view_shows_steps_and_a_loss_chart_filling_in(
+    sqlite_url: str, compile_company: tuple[UnitOfWork, dict[str, Actor], int]
+) -> None:
+    """Each step as it happens (the worker is held back here, and the compilation moved on
+    by hand): the steps line, the figures once known, the loss chart growing per event."""
+    _, people, model_id = compile_company
+    at = open_compile(people["trainer"], model_id)
+    next(b for b in at.button if b.label == "Compile").click().run()
+    steps = next(m.value for m in at.markdown if "-badge[" in m.value and "uploading" in m.value)
+    assert ":blue-badge[:material/progress_activity: queued]" in steps
+    assert next(b for b in at.button if b.label == "Compile").disabled
+    assert any("appear once the training set is checked" in c.value for c in at.caption)
+    assert any("Nothing logged yet" in c.value for c in at.caption)
+    assert not at.metric or "—" not in [m.value for m in at.metric]
+
+    _move_to(
+        sqlite_url,
+        1,
+        CompilationStatus.TRAINING,
+        example_count=12,
+        token_count=480,
+        provider_file_id="file-1",
+        provider_job_id="job-1",
+    )
+    at.run()
+    steps = next(m.value for m in at.markdown if "-badge[" in m.value and "uploading" in m.value)
+    assert ":green-badge[:material/check: uploading]" in steps
+    assert ":blue-badge[:material/progress_activity: training]" in steps
+    assert {m.label: m.value for m in at.metric}["Examples"] == "12"
+    assert any("fills in as the provider reports" in c.value for c in at.caption)
+    assert not _loss_chart(at)
+    _add_loss_events(sqlite_url, 1, range(1, 4))
+    at.run()
+    first = _loss_chart(at)
+    assert len(first) == 1
+    _add_loss_events(sqlite_url, 1, range(4, 9))
+    at.run()
+    later = _loss_chart(at)
+    assert len(later) == 1 and later[0].proto != first[0].proto  # type: ignore[attr-defined]
