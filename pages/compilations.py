@@ -12,7 +12,7 @@ import streamlit as st
 from core.domain import CompilationStatus, utcnow
 from core.services import history
 from core.services.history import HistoryFilter, Progress
-from ui import compilation_tabs, context
+from ui import compilation_tabs, context, pager
 from ui.errors import attempt
 from ui.formatting import duration, money, plural, status_badge, status_label, when
 from ui.links import page_link
@@ -202,7 +202,7 @@ filters = HistoryFilter(
     since=datetime.combine(since, time.min).astimezone() if since else None,
     until=datetime.combine(until + timedelta(days=1), time.min).astimezone() if until else None,
 )
-page_number = st.session_state.get("hist_page", 1)
+page_number = pager.current("hist_page")
 result = attempt(
     lambda: history.list_compilations(
         context.uow(), actor, filters, offset=(int(page_number) - 1) * PAGE_SIZE, limit=PAGE_SIZE
@@ -267,8 +267,7 @@ if result is not None:
     if chosen is not None and chosen != st.session_state.get("hist_last_pick"):
         _select(chosen)
     st.session_state["hist_last_pick"] = chosen
-    if pages > 1:
-        st.number_input("Page", min_value=1, max_value=pages, step=1, key="hist_page")
+    pager.controls("hist_page", result.total, PAGE_SIZE)
 
 selected = st.session_state.get(SELECTED)
 if selected is not None:

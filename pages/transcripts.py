@@ -10,15 +10,16 @@ from core.domain import TranscriptStatus
 from core.permissions import Permission
 from core.services import catalog, curation
 from core.services.curation import Decision, TranscriptView
-from ui import context, message_editor
+from ui import context, message_editor, pager
 from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
-from ui.formatting import day, plural
+from ui.formatting import day, local_time, plural, zone_label
 from ui.model_picker import pick_model
 
 actor = context.actor()
 can_edit = actor.can(Permission.EDIT_TRAINING)
 EDITING = "tx_editing"  # the transcript open in the editor before approval
+SHOWN = "tx_shown"  # the transcript opened from the all-transcripts table
 PAGE_SIZE = 100
 
 st.title("Transcript curation")
@@ -183,38 +184,65 @@ with import_tab:
                 st.rerun()
 
 with all_tab:
-    c1, c2 = st.columns([2, 1])
+    c1, _ = st.columns([2, 3])
     status = c1.selectbox(
         "Status",
         [None, *TranscriptStatus],
         format_func=lambda s: "all" if s is None else s.value,
         key="tx_all_status",
+        on_change=pager.reset,
+        args=("tx_all_page",),
     )
-    page_number = int(c2.number_input("Page", min_value=1, value=1, step=1, key="tx_all_page"))
+    page_number = pager.current("tx_all_page")
     listing = attempt(
         lambda: curation.list_transcripts(
             context.uow(), actor, model_id, status, (page_number - 1) * PAGE_SIZE, PAGE_SIZE
         )
     )
     if listing is not None:
-        pages = max(1, -(-listing.total // PAGE_SIZE))
-        st.caption(f"{plural(listing.total, 'transcript')}; page {page_number} of {pages}.")
+        st.caption(f"{plural(listing.total, 'transcript')}. Click a row to open it below.")
         if listing.rows:
-            st.dataframe(
+            event = st.dataframe(
                 pd.DataFrame(
                     [
                         {
                             "#": r.id,
                             "Title": r.title,
                             "Status": r.status.value,
+                            "Reject reason": r.reject_reason or "",
                             "From": r.source_label,
                             "Messages": r.message_count,
-                            "Personal data?": "yes" if r.personal_data else "",
-                            "Imported": r.imported_at,
+                            "Personal data?": "yes" if r.personal_data else "no",
+                            f"Imported ({zone_label()})": local_time(r.imported_at),
                         }
                         for r in listing.rows
                     ]
                 ),
                 hide_index=True,
                 width="stretch",
+                key=f"tx_all_table_{model_id}_{page_number}",
+                on_select="rerun",
+                selection_mode="single-row",
+                column_config={"Reject reason": st.column_config.TextColumn(width="large")},
             )
+            clicked = pager.picked_row(event, [r.id for r in listing.rows], "tx__picked")
+            if clicked is not None:
+                st.session_state[SHOWN] = clicked
+        pager.controls("tx_all_page", listing.total, PAGE_SIZE)
+    shown_id = st.session_state.get(SHOWN)
+    if shown_id is not None:
+        opened_id = int(shown_id)
+        shown = attempt(lambda: curation.get_transcript(context.uow(), actor, opened_id))
+        if shown is not None and shown.model_id == model_id:
+            with st.container(border=True):
+                _show(shown)
+                decided = f"{shown.status.value}"
+                if shown.reviewed_by:
+                    decided += f" by {shown.reviewed_by} on {day(shown.reviewed_at)}"
+                st.markdown(f"**Status:** {decided}")
+                if shown.reject_reason:
+                    st.markdown(f"**Reject reason:** {shown.reject_reason}")
+                message_editor.message_list(shown.messages, shown.times)
+                if st.button("Close", key="tx_close_shown"):
+                    st.session_state.pop(SHOWN, None)
+                    st.rerun()

@@ -243,3 +243,36 @@ def test_the_live_compile_view_shows_steps_and_a_loss_chart_filling_in(
     at.run()
     later = _loss_chart(at)
     assert len(later) == 1 and later[0].proto != first[0].proto  # type: ignore[attr-defined]
+
+
+def _click_row(at: AppTest, key: str, row: int) -> None:
+    """What a click on a row of an st.dataframe(on_select="rerun") sends."""
+    at.session_state[key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_a_row_click_opens_a_conversation_and_a_transcript(
+    demo_company: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = demo_company
+    at = open_page(d.url, d.trainer, "pages/conversations.py", monkeypatch, model=str(d.support_id))
+    assert not [s for s in at.selectbox if s.label == "Open a conversation"]
+    table = at.dataframe[0].value
+    _click_row(at, f"conv_table_{d.support_id}_1", 1)
+    assert any(h.value.startswith(f"#{table['#'].iloc[1]} · ") for h in at.subheader)
+    assert not [n for n in at.number_input if n.label.startswith("Page")]
+
+    at = open_page(d.url, d.trainer, "pages/transcripts.py", monkeypatch, model=str(d.support_id))
+    first = curation.next_in_queue(d.uow, d.trainer, d.support_id)
+    assert first is not None
+    curation.reject_transcript(
+        d.uow, d.trainer, first.id, "promises a refund we do not give", first.row_version
+    )
+    at.run()
+    listed = at.dataframe[0].value
+    assert "promises a refund we do not give" in listed["Reject reason"].tolist()
+    row = listed["#"].tolist().index(first.id)
+    _click_row(at, f"tx_all_table_{d.support_id}_1", row)
+    assert any("**Reject reason:** promises a refund" in m.value for m in at.markdown)
+    assert any(h.value.startswith(f"#{first.id} · ") for h in at.subheader)
