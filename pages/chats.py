@@ -109,6 +109,20 @@ else:
     st.caption(f"Direct chat: {names}, {models_here}")
 
 
+def chat_placeholder(summary: ChatSummary) -> str:
+    """Names the models of *this* chat and how to ask them."""
+    here = [m.name for m in summary.models]
+    if not here:
+        return "Write a message"
+    if summary.kind == ChatKind.DIRECT:
+        return f"Ask {here[0]}"
+    if summary.answer_mode == AnswerMode.EVERY_MESSAGE:
+        return (
+            f"Write a message; {' and '.join(here)} answer{'s' if len(here) == 1 else ''} each one"
+        )
+    return "Write a message; mention " + " or ".join(f"@{n}" for n in here) + " to ask"
+
+
 def _settings(summary: ChatSummary) -> None:
     if summary.kind == ChatKind.GROUP:
         mode = st.radio(
@@ -281,11 +295,7 @@ if retry_id is not None:
         _stream([retried])
         st.rerun()
 
-if current.kind == ChatKind.DIRECT or not current.models:
-    placeholder = "Write a message"
-else:
-    placeholder = f"Write a message; mention @{current.models[0].name} to ask it"
-prompt = st.chat_input(placeholder, key="chat_input")
+prompt = st.chat_input(chat_placeholder(current), key="chat_input")
 if prompt:
     text = str(prompt)
     posted = attempt(lambda: chat.post_message(context.uow(), actor, chat_id, text))

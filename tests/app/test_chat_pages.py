@@ -34,7 +34,7 @@ from tests.openai_server import FakeOpenAI, Fault
 from tests.paths import ROOT
 from ui.context import USER_KEY
 
-QUESTION = "How do I return a defective relay?"
+QUESTION = "Who pays the return shipping for a defective relay?"
 
 
 @dataclass

@@ -12,7 +12,7 @@ from core import db
 from core.domain import CompilationStatus, ProviderType, Role
 from core.permissions import Actor
 from core.providers.local import LOCAL_BASE_MODEL
-from core.services import catalog, curation
+from core.services import catalog, chat, curation
 from core.services.catalog import ModelInput
 from core.uow import UnitOfWork
 from tests.app.test_chat_pages import Demo, demo_company, open_page
@@ -276,3 +276,15 @@ def test_a_row_click_opens_a_conversation_and_a_transcript(
     _click_row(at, f"tx_all_table_{d.support_id}_1", row)
     assert any("**Reject reason:** promises a refund" in m.value for m in at.markdown)
     assert any(h.value.startswith(f"#{first.id} · ") for h in at.subheader)
+
+
+def test_the_chat_input_names_the_models_of_this_chat(
+    demo_company: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = demo_company
+    (group,) = chat.list_chats(d.uow, d.trainer)
+    at = open_page(d.url, d.trainer, "pages/chats.py", monkeypatch)
+    placeholder = at.chat_input(key="chat_input").proto.placeholder
+    names = [m.name for m in group.models]
+    assert placeholder.startswith("Write a message; mention @")
+    assert all(f"@{name}" in placeholder for name in names)
