@@ -16,6 +16,7 @@ from core.models.base import SEARCH_TEXT, Base
 from core.models.catalog import AIModel, BaseModelInfo, ProviderConnection
 from core.models.chat import Chat, ChatMember, ChatMessage
 from core.models.compilation import Compilation, CompilationAsset, CompilationEvent, ModelVersion
+from core.models.notifications import NotificationDelivery, NotificationWebhook
 from core.models.training import (
     QA,
     QABulkJournal,
@@ -40,6 +41,8 @@ __all__ = [
     "LoginSession",
     "ModelVersion",
     "Notification",
+    "NotificationDelivery",
+    "NotificationWebhook",
     "ProviderConnection",
     "QABulkJournal",
     "TrainingConversation",

@@ -56,10 +56,14 @@ def _domain_of(module: str) -> str | None:
 EXPORTED = {
     "accounts": [
         "IDLE_HOURS", "MAX_DAYS", "MAX_FAILED_LOGINS", "AuditFilter", "AuditView",
-        "NotificationView", "audit_facets", "change_own_password", "count_users", "create_user",
-        "current_actor", "end_session", "get_profile", "list_audit_entries", "list_notifications",
-        "list_users", "log_in", "log_in_with_sso", "mark_read", "reset_password", "resume_session",
-        "start_session", "unlock_user", "unread_count", "update_user",
+        "NotificationSettings", "NotificationView", "audit_facets", "change_own_password",
+        "connection_webhook", "count_users", "create_user", "current_actor",
+        "deliver_notifications", "end_session", "get_profile", "list_audit_entries",
+        "list_notifications", "list_users", "log_in", "log_in_with_sso", "mark_read",
+        "model_webhook", "notification_delivery_task", "notification_settings",
+        "reset_password", "resume_session", "set_connection_webhook", "set_model_webhook",
+        "set_notification_settings", "start_session", "unlock_user", "unread_count",
+        "update_user",
     ],
     "catalog": [
         "OPENAI_WIND_DOWN_NOTICE", "RETIREMENT_WINDOW_DAYS", "BaseModelInUse", "BaseModelInput",
