@@ -12,7 +12,7 @@ from core import db
 from core.domain import CompilationStatus, ProviderType, Role
 from core.permissions import Actor
 from core.providers.local import LOCAL_BASE_MODEL
-from core.services import catalog, chat, curation
+from core.services import accounts, catalog, chat, curation
 from core.services.catalog import ModelInput
 from core.uow import UnitOfWork
 from tests.app.test_chat_pages import Demo, demo_company, open_page
@@ -288,3 +288,26 @@ def test_the_chat_input_names_the_models_of_this_chat(
     names = [m.name for m in group.models]
     assert placeholder.startswith("Write a message; mention @")
     assert all(f"@{name}" in placeholder for name in names)
+
+
+def test_users_opt_in_and_admins_set_a_webhook_on_the_notifications_page(
+    compile_company: tuple[UnitOfWork, dict[str, Actor], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uow, people, model_id = compile_company
+    monkeypatch.setenv("ARBITER_SMTP_HOST", "127.0.0.1")
+    at = open_compile(people["trainer"], model_id)
+    at.switch_page("pages/notifications.py").run()
+    assert not [e for e in at.expander if "webhooks" in e.label]  # admins only
+    next(t for t in at.toggle if t.label.startswith("by e-mail")).set_value(True)
+    next(t for t in at.toggle if t.label.startswith("in the model's team chat")).set_value(True)
+    next(b for b in at.button if b.label == "Save").click().run()
+    assert not at.exception and not at.error
+    chosen = accounts.notification_settings(uow, people["trainer"])
+    assert chosen.email and chosen.webhook
+
+    admin = open_compile(people["admin"], model_id)
+    admin.switch_page("pages/notifications.py").run()
+    admin.text_input(key=f"notify_hook_model_{model_id}").input("https://hooks.example/T1/B2")
+    admin.button(key="notify_hook_save").click().run()
+    assert not admin.exception and not admin.error
+    assert accounts.model_webhook(uow, people["admin"], model_id) == "https://hooks.example/T1/B2"
