@@ -29,7 +29,8 @@ else:
         sections.setdefault(spec.section, []).append(
             st.Page(spec.path, title=spec.title, icon=spec.icon)
         )
-    navigation = st.navigation(sections)
+    # Every page in view: an admin's Audit, Notifications and My account hid behind "View more".
+    navigation = st.navigation(sections, expanded=True)
     sidebar.render(actor)
 
 context.sync_cookie()

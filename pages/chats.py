@@ -10,13 +10,14 @@ import streamlit as st
 
 from core.domain import AnswerMode, ChatKind, ChatMessageStatus, MessageRole
 from core.permissions import Permission
-from core.services import chat, curation
+from core.services import chat, compilation, curation
 from core.services.chat import ChatMessageView, ChatSummary, Member
 from core.services.curation import TrainResult
 from ui import context
 from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
 from ui.formatting import when
+from ui.links import page_link, record_link
 
 actor = context.actor()
 can_train = actor.can(Permission.EDIT_TRAINING)
@@ -107,6 +108,17 @@ if current.kind == ChatKind.GROUP:
     )
 else:
     st.caption(f"Direct chat: {names}, {models_here}")
+
+
+def _answer_source(message: ChatMessageView) -> None:
+    """The record the local provider answered from, as a link (a line number alone is
+    nothing a user can open)."""
+    line, version_id = message.meta.get("example_line"), message.version_id
+    if not line or version_id is None:
+        return
+    refs = attempt(lambda: compilation.example_sources(context.uow(), actor, version_id, int(line)))
+    for ref in (refs or [])[:2]:
+        page_link(record_link(ref), f"Open {ref.describe()}", icon=":material/open_in_new:")
 
 
 def chat_placeholder(summary: ChatSummary) -> str:
@@ -232,6 +244,7 @@ def _render(message: ChatMessageView) -> None:
             st.caption(":material/hourglass_top: answering…")
         if message.provenance:
             st.caption(message.provenance)
+            _answer_source(message)
         if can_train and message.status != ChatMessageStatus.STREAMING:
             st.button(
                 "Train AI",

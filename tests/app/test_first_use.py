@@ -12,14 +12,14 @@ from core import db
 from core.domain import CompilationStatus, ProviderType, Role
 from core.permissions import Actor
 from core.providers.local import LOCAL_BASE_MODEL
-from core.services import accounts, catalog, chat, curation
+from core.services import accounts, catalog, chat, compilation, curation
 from core.services.catalog import ModelInput
 from core.uow import UnitOfWork
 from tests.app.test_chat_pages import Demo, demo_company, open_page
 from tests.app.test_compile_page import _open as open_compile
 from tests.app.test_history_pages import _open, history_db, template
 from tests.app.test_models_page import Company, company, open_models
-from tests.compile_helpers import add_qas
+from tests.compile_helpers import add_qas, drain
 from tests.conftest import make_user
 from tests.history_seed import SeededHistory
 
@@ -311,3 +311,18 @@ def test_users_opt_in_and_admins_set_a_webhook_on_the_notifications_page(
     admin.button(key="notify_hook_save").click().run()
     assert not admin.exception and not admin.error
     assert accounts.model_webhook(uow, people["admin"], model_id) == "https://hooks.example/T1/B2"
+
+
+def test_a_local_answer_links_to_the_record_it_came_from(
+    demo_company: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = demo_company
+    # A real compilation: its manifest leads from each line of the file back to a record.
+    compilation.request_compilation(d.uow, d.trainer, d.support_id, force=True)
+    drain(lambda: UnitOfWork(d.uow.factory))
+    at = open_page(d.url, d.trainer, "pages/chats.py", monkeypatch)
+    question = "Who pays the return shipping for a defective relay?"
+    at.chat_input(key="chat_input").set_value(f"@Northwind Support {question}").run()
+    assert not at.exception and not at.error
+    links = [p.proto.label for p in at.get("page_link")]
+    assert any(label.startswith("Open Q&A #") and "Northwind Support" in label for label in links)
