@@ -20,6 +20,7 @@ actor = context.actor()
 can_edit = actor.can(Permission.EDIT_TRAINING)
 EDITING = "tx_editing"  # the transcript open in the editor before approval
 SHOWN = "tx_shown"  # the transcript opened from the all-transcripts table
+LAST = "tx_last_decided"  # the transcript decided last, which Undo takes back
 PAGE_SIZE = 100
 
 st.title("Transcript curation")
@@ -28,6 +29,24 @@ st.caption(
     "ones become **ready** training conversations for the next compilation."
 )
 show_flash("transcripts")
+last_decided: int | None = st.session_state.get(LAST)
+if (
+    last_decided is not None
+    and can_edit
+    and st.button(
+        f"Undo the decision on #{last_decided}",
+        icon=":material/undo:",
+        key="tx_undo",
+        shortcut="Alt+U",
+        help="Alt+U · it waits for review again",
+    )
+):
+    taken_back = int(last_decided)
+    undone = attempt(lambda: curation.undo_decision(context.uow(), actor, taken_back))
+    st.session_state.pop(LAST, None)
+    if undone is not None:
+        flash(undone.message, scope="transcripts")
+        st.rerun()
 
 models = attempt(lambda: catalog.list_models(context.uow(), actor)) or []
 waiting = attempt(lambda: curation.waiting_by_model(context.uow(), actor)) or {}
@@ -56,6 +75,7 @@ review_tab, import_tab, all_tab = st.tabs(["Review", "Import", "All transcripts"
 def _decided(decision: Decision | None) -> None:
     if decision is not None:
         flash(decision.message, scope="transcripts")
+        st.session_state[LAST] = decision.transcript_id
         st.session_state.pop(EDITING, None)
         st.rerun()
 
@@ -132,7 +152,9 @@ def _review(item: TranscriptView) -> None:
         reason = st.text_input(
             "Reason for rejecting", placeholder="e.g. promises something we do not offer"
         )
-        if st.form_submit_button("Reject", icon=":material/block:"):
+        if st.form_submit_button(
+            "Reject", icon=":material/block:", shortcut="Alt+X", help="Alt+X · with the reason"
+        ):
             _decided(
                 attempt(
                     lambda: curation.reject_transcript(

@@ -326,3 +326,31 @@ def test_a_local_answer_links_to_the_record_it_came_from(
     assert not at.exception and not at.error
     links = [p.proto.label for p in at.get("page_link")]
     assert any(label.startswith("Open Q&A #") and "Northwind Support" in label for label in links)
+
+
+def test_a_decision_on_a_transcript_can_be_undone(
+    demo_company: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = demo_company
+    at = open_page(d.url, d.trainer, "pages/transcripts.py", monkeypatch, model=str(d.support_id))
+    first = curation.next_in_queue(d.uow, d.trainer, d.support_id)
+    assert first is not None and not first.problems
+    ready_before = curation.list_conversations(d.uow, d.trainer, d.support_id).total
+    approve = at.button(key="tx_approve")
+    assert approve.proto.shortcut.lower() == "alt+a"
+    approve.click().run()
+    assert curation.get_transcript(d.uow, d.trainer, first.id).status == "approved"
+    assert curation.list_conversations(d.uow, d.trainer, d.support_id).total == ready_before + 1
+    at.button(key="tx_undo").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    back = curation.get_transcript(d.uow, d.trainer, first.id)
+    assert back.status == "pending" and back.conversation_id is None
+    assert curation.list_conversations(d.uow, d.trainer, d.support_id).total == ready_before
+    shown = [
+        str(getattr(e, "value", ""))
+        for kind in ("success", "info", "markdown", "toast")
+        for e in at.get(kind)
+    ]
+    assert any(f"Undone: #{first.id} waits for review again" in text for text in shown), shown
+    reject = next(b for b in at.button if b.label == "Reject")
+    assert reject.proto.shortcut.lower() == "alt+x"

@@ -99,7 +99,7 @@ EXPORTED = {
         "get_transcript", "import_transcripts", "list_conversations", "list_transcripts",
         "next_in_queue", "queue_progress", "reject_transcript", "requeue_skipped",
         "save_conversation", "send_chat_to_queue", "set_status", "set_status_bulk",
-        "skip_transcript", "train_from_chat", "train_preview", "waiting_by_model",
+        "skip_transcript", "train_from_chat", "train_preview", "undo_decision", "waiting_by_model",
     ],
     "compilation": [
         "CompilationView", "EngineSettings", "EventView", "Preflight", "VersionView",

@@ -23,6 +23,7 @@ from core.services.curation.conversations import (
     save_conversation,
 )
 from core.services.curation.train_ai import TrainResult, train_from_chat, train_preview
+from core.services.curation.transcript_undo import undo_decision
 from core.services.curation.transcripts import (
     Decision,
     TranscriptView,
@@ -68,5 +69,6 @@ __all__ = [
     "skip_transcript",
     "train_from_chat",
     "train_preview",
+    "undo_decision",
     "waiting_by_model",
 ]
