@@ -65,8 +65,6 @@ if summaries:
         column_config={
             "Model": st.column_config.TextColumn(width="medium"),
             "Active version": st.column_config.TextColumn("Active", width="small"),
-            "Last compilation": st.column_config.TextColumn(width="small"),
-            "Changes pending": st.column_config.TextColumn(width="small"),
             "Kind": st.column_config.TextColumn(
                 width="small", help="Assistants are not fine-tuned"
             ),

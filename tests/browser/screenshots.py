@@ -17,7 +17,7 @@ from playwright.sync_api import sync_playwright
 from core.domain import Role
 from core.permissions import ROLE_PERMISSIONS
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
-from tests.browser.helpers import sign_in, wait_idle
+from tests.browser.helpers import open_page, sign_in, wait_idle
 from ui.navigation import PAGES
 
 
@@ -49,7 +49,7 @@ def main() -> None:
                         if spec.permission not in ROLE_PERMISSIONS[role]:
                             continue
                         slug = Path(spec.path).stem
-                        page.goto(f"{server.url}/{slug}")
+                        open_page(page, spec.title)
                         wait_idle(page, 60_000)
                         page.wait_for_timeout(1_500)  # charts and grids draw after the script
                         name = out / f"{width}x{height}-{role.value}-{slug}.png"
