@@ -281,13 +281,14 @@ def _stream(answer_ids: Sequence[int]) -> None:
 # Read before the messages, so that nothing written in between goes unnoticed.
 activity = attempt(lambda: chat.chat_activity(context.uow(), actor, chat_id))
 messages = attempt(lambda: chat.list_messages(context.uow(), actor, chat_id)) or []
-if not messages:
-    st.caption(
-        "No messages yet. Mention a model with @ to ask it, e.g. @"
-        + (current.models[0].name if current.models else "Model name")
-    )
-for item in messages:
-    _render(item)
+# The messages scroll in a pane of their own, kept at the newest: the chat's header stays
+# in view, and a new answer is scrolled to as it arrives.
+pane = st.container(height=560, autoscroll=True, key="chat_pane")
+with pane:
+    if not messages:
+        st.caption("No messages yet. " + chat_placeholder(current).replace("Write a message; ", ""))
+    for item in messages:
+        _render(item)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -305,7 +306,8 @@ retry_id = st.session_state.pop(RETRY, None)
 if retry_id is not None:
     retried = attempt(lambda: chat.retry_answer(context.uow(), actor, int(retry_id)))
     if retried is not None:
-        _stream([retried])
+        with pane:
+            _stream([retried])
         st.rerun()
 
 prompt = st.chat_input(chat_placeholder(current), key="chat_input")
@@ -313,8 +315,9 @@ if prompt:
     text = str(prompt)
     posted = attempt(lambda: chat.post_message(context.uow(), actor, chat_id, text))
     if posted is not None:
-        _render(posted.message)
-        _stream(posted.pending_answers)
+        with pane:
+            _render(posted.message)
+            _stream(posted.pending_answers)
         st.rerun()
 
 # --- Train AI -----------------------------------------------------------------------------

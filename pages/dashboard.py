@@ -132,7 +132,9 @@ with right:
                 y=alt.Y(
                     "median:Q",
                     title=f"Median {unit} (successful)",
-                    axis=alt.Axis(format=",.0f", tickMinStep=1),
+                    axis=alt.Axis(
+                        format=".1f" if short else ",.0f", tickMinStep=0.1 if short else 1
+                    ),
                 ),
                 tooltip=["week:T", alt.Tooltip("median:Q", format=".1f", title=unit)],
             ),

@@ -72,6 +72,8 @@ def day(moment: datetime | date | None) -> str:
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
+    if 0 < seconds < 1:
+        return "under 1 s"
     total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)

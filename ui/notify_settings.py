@@ -18,7 +18,7 @@ def opt_ins(actor: Actor) -> None:
     with st.form("notify_opt_in", border=True):
         st.markdown("**Also tell me**")
         email = st.toggle(
-            f"by e-mail, at {found.address}",
+            f"by e-mail, at `{found.address}`",
             value=found.email,
             disabled=not found.email_available,
             help=None
