@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
@@ -53,6 +53,8 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
 class Hook:
     posts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (key, body)
     fail_next: int = 0  # answer that many posts with HTTP 500 first
+    # Called with each post once it is recorded, before the answer (e.g. to kill the sender).
+    on_post: Callable[[], None] | None = None
 
     def keys(self) -> set[str]:
         return {key for key, _ in self.posts}
@@ -70,6 +72,8 @@ def webhook_server() -> Iterator[tuple[Hook, str]]:
                 self.send_response(500)
             else:
                 hook.posts.append((self.headers.get("Idempotency-Key", ""), json.loads(body)))
+                if hook.on_post is not None:
+                    hook.on_post()
                 self.send_response(200)
             self.end_headers()
             self.wfile.write(b"ok")
