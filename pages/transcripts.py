@@ -191,7 +191,45 @@ with import_tab:
         upload = st.file_uploader(
             "Transcript file", type=["jsonl", "json", "ndjson", "csv"], key="tx_upload"
         )
-        if st.button("Import", type="primary", key="tx_import", disabled=upload is None):
+        preview = None
+        if upload is not None:
+            name, content = upload.name, upload.getvalue()
+            # Read as the import will read it, before anything is written.
+            preview = attempt(
+                lambda: curation.preview_transcripts(context.uow(), actor, name, content)
+            )
+        if preview is not None:
+            st.markdown(
+                f"**{plural(preview.total, 'transcript')}** in {preview.file}"
+                + (
+                    f" · {preview.with_personal_data:,} with personal-data warnings"
+                    if preview.with_personal_data
+                    else ""
+                )
+            )
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Title": r.title,
+                            "Messages": r.messages,
+                            "Roles": r.roles,
+                            "Personal data?": r.personal_data or "no",
+                        }
+                        for r in preview.sample
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+            if preview.total > len(preview.sample):
+                st.caption(f"The first {len(preview.sample):,} are shown.")
+        if st.button(
+            f"Import {plural(preview.total, 'transcript')}" if preview else "Import",
+            type="primary",
+            key="tx_import",
+            disabled=preview is None or not preview.total,
+        ):
             assert upload is not None
             name, content = upload.name, upload.getvalue()
             result = attempt(

@@ -354,3 +354,33 @@ def test_a_decision_on_a_transcript_can_be_undone(
     assert any(f"Undone: #{first.id} waits for review again" in text for text in shown), shown
     reject = next(b for b in at.button if b.label == "Reject")
     assert reject.proto.shortcut.lower() == "alt+x"
+
+
+def test_a_transcript_file_is_previewed_before_it_is_imported(
+    demo_company: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    d = demo_company
+    at = open_page(d.url, d.trainer, "pages/transcripts.py", monkeypatch, model=str(d.support_id))
+    before = curation.queue_progress(d.uow, d.trainer, d.support_id).pending
+    lines = [
+        {"messages": [{"role": "user", "content": f"Question {i}?"},
+                      {"role": "assistant", "content": f"Answer {i}, call +44 20 7946 0958."}]}
+        for i in range(2)
+    ]  # fmt: skip
+    data = "\n".join(json.dumps(line) for line in lines).encode("utf-8")
+    at.file_uploader(key="tx_upload").upload("desk.jsonl", data, "application/json").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    shown = next(df.value for df in at.dataframe if "Roles" in df.value.columns)
+    assert len(shown) == 2 and list(shown["Roles"]) == ["user → assistant"] * 2
+    assert curation.queue_progress(d.uow, d.trainer, d.support_id).pending == before
+    button = at.button(key="tx_import")
+    assert button.label == "Import 2 transcripts" and not button.disabled
+    button.click().run()
+    assert curation.queue_progress(d.uow, d.trainer, d.support_id).pending == before + 2
+
+    at.file_uploader(key="tx_upload").upload(
+        "bad.jsonl", b'{"messages": [', "application/json"
+    ).run()
+    assert at.error and at.button(key="tx_import").disabled

@@ -192,7 +192,7 @@ def test_import_preview_then_import(
     assert "same question as row 2" in problems["Detail"].iloc[1]
 
     commit = at.button(key="qas_import_commit")
-    assert commit.label == "Import 1 rows" and commit.disabled
+    assert commit.label == "Import 1 row" and commit.disabled
     at.checkbox(key="qas_import_leave_out").check().run()
     at.radio(key="qas_import_on_duplicate").set_value(OnDuplicate.UPDATE).run()
     assert at.button(key="qas_import_commit").label == "Import 2 rows"

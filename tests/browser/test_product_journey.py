@@ -189,7 +189,7 @@ def trainer_approves_a_transcript(page: Page, tmp_path: Path) -> None:
     upload.write_text(json.dumps({"messages": TRANSCRIPT}) + "\n", encoding="utf-8")
     page.locator(".st-key-tx_upload input[type=file]").set_input_files(upload)
     wait_idle(page)
-    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_role("button", name="Import 1 transcript", exact=True).click()
     wait_idle(page)
     expect(page.get_by_text("Imported 1 transcript from")).to_be_visible()
 

@@ -94,10 +94,10 @@ EXPORTED = {
     ],
     "curation": [
         "ConversationDetail", "ConversationFilter", "ConversationRow", "Decision", "Editor",
-        "MessageView", "TrainResult", "TranscriptView", "approve_transcript",
+        "MessageView", "TrainResult", "TranscriptPreview", "TranscriptView", "approve_transcript",
         "conversation_editors", "create_conversation", "delete_conversation", "get_conversation",
         "get_transcript", "import_transcripts", "list_conversations", "list_transcripts",
-        "next_in_queue", "queue_progress", "reject_transcript", "requeue_skipped",
+        "next_in_queue", "preview_transcripts", "queue_progress", "reject_transcript", "requeue_skipped",
         "save_conversation", "send_chat_to_queue", "set_status", "set_status_bulk",
         "skip_transcript", "train_from_chat", "train_preview", "undo_decision", "waiting_by_model",
     ],

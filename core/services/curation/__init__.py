@@ -23,6 +23,7 @@ from core.services.curation.conversations import (
     save_conversation,
 )
 from core.services.curation.train_ai import TrainResult, train_from_chat, train_preview
+from core.services.curation.transcript_preview import TranscriptPreview, preview_transcripts
 from core.services.curation.transcript_undo import undo_decision
 from core.services.curation.transcripts import (
     Decision,
@@ -48,6 +49,7 @@ __all__ = [
     "Editor",
     "MessageView",
     "TrainResult",
+    "TranscriptPreview",
     "TranscriptView",
     "approve_transcript",
     "conversation_editors",
@@ -59,6 +61,7 @@ __all__ = [
     "list_conversations",
     "list_transcripts",
     "next_in_queue",
+    "preview_transcripts",
     "queue_progress",
     "reject_transcript",
     "requeue_skipped",
