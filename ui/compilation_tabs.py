@@ -83,12 +83,17 @@ def _epochs_note(d: CompilationDetail) -> str | None:
         return None
     assumed = d.billed_tokens_estimate / d.token_count
     ran = d.trained_tokens / d.token_count
+    passes = (
+        f"about {ran:,.1f} epochs"
+        if ran >= 0.95
+        else "less than one pass over the file: this provider counts tokens its own way "
+        "(the offline local provider indexes answers and trains nothing)"
+    )
     return (
         f"Billed tokens = the {d.token_count:,} tokens of the training file × the number of "
         f"epochs (passes over the file). The estimate assumed {assumed:,.1f} epochs "
         f"({d.billed_tokens_estimate:,} tokens); the provider trained {d.trained_tokens:,} "
-        f"tokens, about {ran:,.1f} epochs. With epochs on auto the provider chooses them, and "
-        "it counts tokens its own way."
+        f"tokens, {passes}. With epochs on auto the provider chooses how many."
     )
 
 
