@@ -14,7 +14,7 @@ from core.services import compilation, history
 from core.services.compilation import CompilationView
 from ui import context
 from ui.errors import attempt
-from ui.formatting import local_time, money, zone_label
+from ui.formatting import local_time, money, plural, zone_label
 
 STEPS = (
     CompilationStatus.QUEUED,
@@ -113,6 +113,11 @@ def loss_chart(actor: Actor, view: CompilationView) -> None:
         )
     )
     st.altair_chart(chart, width="stretch")
+    latest = loss.sort_values("step").iloc[-1]
+    st.caption(
+        f"{plural(int(loss['step'].nunique()), 'training step')} reported so far; "
+        f"latest {latest['metric']} {float(latest['value']):.4f} at step {int(latest['step'])}."
+    )
 
 
 def build_log(actor: Actor, view: CompilationView) -> None:
