@@ -6,7 +6,7 @@ PORT ?= 8501
 ADDRESS ?= 127.0.0.1
 WORKERS ?= 2
 
-.PHONY: run test lint unit test-clock lock setup setup-dev bench worker scale-up scale-down scale-status clean-data help
+.PHONY: run test lint unit test-clock lock setup setup-dev bench worker scale-up scale-down scale-status clean-data help screenshots
 
 help:
 	@echo "make run    - set up (venv, dependencies, database, demo data) and start the app"
@@ -15,6 +15,7 @@ help:
 	@echo "make test-clock - the suite with the clock at a month start, a new year and a DST change"
 	@echo "make bench  - run every benchmark and print one table of figures"
 	@echo "make lock   - re-resolve requirements*.lock (hashed) from requirements*.in"
+	@echo "make screenshots - PNGs of every page for each role at 1440x900 (SIZES=...) in screenshots/"
 	@echo "make worker - start a separate compilation worker (python -m core.worker)"
 	@echo "make scale-up DATABASE_URL=postgresql+psycopg://... INSTANCES=2 WORKERS=4"
 	@echo "             - app instances + workers on PostgreSQL, nginx with sticky sessions"
@@ -85,6 +86,10 @@ scale-down:
 
 scale-status:
 	deploy/scale.sh status
+
+SIZES ?= 1440x900
+screenshots: setup-dev
+	$(BIN)/python -m tests.browser.screenshots --out screenshots --sizes $(SIZES)
 
 bench: setup-dev
 	$(BIN)/python -m bench

@@ -68,3 +68,8 @@ def secrets_section(name: str) -> dict[str, Any]:
 
 def reload_secrets() -> None:
     _secrets.cache_clear()
+
+
+def currency() -> str:
+    """The currency that connection prices and budgets are in (OpenAI bills in USD)."""
+    return os.environ.get("ARBITER_CURRENCY", "USD").strip() or "USD"

@@ -17,6 +17,7 @@ from core.models.catalog import AIModel, BaseModelInfo, ProviderConnection
 from core.models.chat import Chat, ChatMember, ChatMessage
 from core.models.compilation import Compilation, CompilationAsset, CompilationEvent, ModelVersion
 from core.models.evaluation import EvaluationResult, EvaluationRun
+from core.models.notifications import NotificationDelivery, NotificationWebhook
 from core.models.training import (
     QA,
     QABulkJournal,
@@ -43,6 +44,8 @@ __all__ = [
     "LoginSession",
     "ModelVersion",
     "Notification",
+    "NotificationDelivery",
+    "NotificationWebhook",
     "ProviderConnection",
     "QABulkJournal",
     "TrainingConversation",

@@ -2,7 +2,7 @@
 question's answer and scores (token F1, exact match, similarity, an LLM judge's 1-5)
 
 Revision ID: 0014_evaluations
-Revises: 0010_catalogue_and_deployments
+Revises: 0012_notification_deliveries
 Create Date: 2026-12-04 20:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_evaluations"
-down_revision: str | None = "0010_catalogue_and_deployments"
+down_revision: str | None = "0012_notification_deliveries"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

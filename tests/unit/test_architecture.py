@@ -58,10 +58,14 @@ def _domain_of(module: str) -> str | None:
 EXPORTED = {
     "accounts": [
         "IDLE_HOURS", "MAX_DAYS", "MAX_FAILED_LOGINS", "AuditFilter", "AuditView",
-        "NotificationView", "audit_facets", "change_own_password", "count_users", "create_user",
-        "current_actor", "end_session", "get_profile", "list_audit_entries", "list_notifications",
-        "list_users", "log_in", "log_in_with_sso", "mark_read", "reset_password", "resume_session",
-        "start_session", "unlock_user", "unread_count", "update_user",
+        "NotificationSettings", "NotificationView", "audit_facets", "change_own_password",
+        "connection_webhook", "count_users", "create_user", "current_actor",
+        "deliver_notifications", "end_session", "get_profile", "list_audit_entries",
+        "list_notifications", "list_users", "log_in", "log_in_with_sso", "mark_read",
+        "model_webhook", "notification_delivery_task", "notification_settings",
+        "reset_password", "resume_session", "set_connection_webhook", "set_model_webhook",
+        "set_notification_settings", "start_session", "unlock_user", "unread_count",
+        "update_user",
     ],
     "catalog": [
         "OPENAI_WIND_DOWN_NOTICE", "RETIREMENT_WINDOW_DAYS", "BaseModelInUse", "BaseModelInput",
@@ -92,12 +96,12 @@ EXPORTED = {
     ],
     "curation": [
         "ConversationDetail", "ConversationFilter", "ConversationRow", "Decision", "Editor",
-        "MessageView", "TrainResult", "TranscriptView", "approve_transcript",
+        "MessageView", "TrainResult", "TranscriptPreview", "TranscriptView", "approve_transcript",
         "conversation_editors", "create_conversation", "delete_conversation", "get_conversation",
         "get_transcript", "import_transcripts", "list_conversations", "list_transcripts",
-        "next_in_queue", "queue_progress", "reject_transcript", "requeue_skipped",
+        "next_in_queue", "preview_transcripts", "queue_progress", "reject_transcript", "requeue_skipped",
         "save_conversation", "send_chat_to_queue", "set_status", "set_status_bulk",
-        "skip_transcript", "train_from_chat", "train_preview",
+        "skip_transcript", "train_from_chat", "train_preview", "undo_decision", "waiting_by_model",
     ],
     "compilation": [
         "CompilationView", "DeploymentRow", "EngineSettings", "EventView", "Preflight",
