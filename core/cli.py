@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
-from core import db, demo
+from core import backup, db, demo
 from core.domain import ProviderType, Role
 from core.errors import ArbiterError, ValidationFailed
 from core.permissions import Actor
@@ -463,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: SQLite under data/).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_setup_commands, _data_commands, _compile_commands):
+    for add in (_setup_commands, _data_commands, _compile_commands, backup.add_parsers):
         add(sub)
     return parser
 
@@ -472,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return {**COMMANDS, **backup.COMMANDS}[args.command](args)
     except ArbiterError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
