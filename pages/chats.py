@@ -18,6 +18,7 @@ from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
 from ui.formatting import when
 from ui.links import page_link, record_link
+from ui.safe_markdown import without_images, without_images_streamed
 
 actor = context.actor()
 can_train = actor.can(Permission.EDIT_TRAINING)
@@ -225,10 +226,11 @@ def _render(message: ChatMessageView) -> None:
         if message.is_ai:
             head.append(message.version_label)
         head.append(when(message.created_at))
-        st.caption(" · ".join(head))
+        st.caption(without_images(" · ".join(head)))
         if message.content:
-            # Markdown, never raw HTML: Streamlit escapes HTML unless told otherwise.
-            st.markdown(message.content)
+            # Markdown, never raw HTML (Streamlit escapes it), and no image fetched from
+            # anywhere: an image shows as the text that wrote it.
+            st.markdown(without_images(message.content))
         if not message.is_ai:
             return
         if message.failed:
@@ -273,7 +275,7 @@ def _stream(answer_ids: Sequence[int]) -> None:
         with st.chat_message("assistant", avatar=_avatar(True)):
             st.caption(f"**{name}** · answering…")
             try:
-                st.write_stream(_texts(answer_id))
+                st.write_stream(without_images_streamed(_texts(answer_id)))
             except Exception as exc:
                 show_error(exc)
 
@@ -367,7 +369,9 @@ def _train_dialog(message_id: int) -> None:
             who = f"{c.participant_name} ({'AI' if c.role == MessageRole.ASSISTANT else 'user'})"
             col_in, col_ctx = st.columns([4, 1])
             if col_in.checkbox(
-                f"**{who}**: {snippet}", value=c.preselected, key=f"chat_train_in_{c.message_id}"
+                without_images(f"**{who}**: {snippet}"),  # labels render images too
+                value=c.preselected,
+                key=f"chat_train_in_{c.message_id}",
             ):
                 included.append(c.message_id)
             if c.role == MessageRole.ASSISTANT and col_ctx.checkbox(

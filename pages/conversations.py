@@ -20,6 +20,7 @@ from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
 from ui.formatting import local_time, plural, when, zone_label
 from ui.model_picker import pick_model
+from ui.safe_markdown import without_images
 
 actor = context.actor()
 can_edit = actor.can(Permission.EDIT_TRAINING)
@@ -189,7 +190,7 @@ if detail is None:
     if model_detail is not None:
         system_message, base_model = model_detail.system_message, model_detail.effective_base_model
 else:
-    st.subheader(f"#{detail.id} · {detail.title}")
+    st.subheader(without_images(f"#{detail.id} · {detail.title}"))
     st.caption(
         f"Status **{STATUS_LABELS[detail.status]}** · created by {detail.created_by} on "
         f"{when(detail.created_at)} · last changed by {detail.changed_by} on "

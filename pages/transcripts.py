@@ -15,6 +15,7 @@ from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
 from ui.formatting import day, local_time, plural, zone_label
 from ui.model_picker import pick_model
+from ui.safe_markdown import without_images
 
 actor = context.actor()
 can_edit = actor.can(Permission.EDIT_TRAINING)
@@ -81,9 +82,12 @@ def _decided(decision: Decision | None) -> None:
 
 
 def _show(item: TranscriptView) -> None:
-    st.subheader(f"#{item.id} · {item.title}")
+    # The title and the file's name come from the imported file: no image in them loads.
+    st.subheader(without_images(f"#{item.id} · {item.title}"))
     st.caption(
-        f"From {item.source_label} · imported by {item.imported_by} on {day(item.imported_at)}"
+        without_images(
+            f"From {item.source_label} · imported by {item.imported_by} on {day(item.imported_at)}"
+        )
     )
     for warning in item.pii_warnings:
         st.warning(f"Personal data? {warning}", icon=":material/privacy_tip:")
