@@ -47,15 +47,27 @@ weeks = st.selectbox(
 # --- deprecation flags first: they need action --------------------------------------------
 in_use = attempt(lambda: catalog.base_models_in_use(context.uow(), actor)) or []
 for row in in_use:
-    if row.flagged and row.shutdown_date is not None and row.days_left is not None:
-        when = (
+    if not row.flagged:
+        continue
+    deadlines = []
+    if row.fine_tuning_ends is not None and row.fine_tuning_days_left is not None:
+        ends = f"{row.fine_tuning_ends:%Y-%m-%d}"
+        deadlines.append(
+            f"takes no new fine-tuning jobs since {ends}"
+            if row.fine_tuning_days_left < 0
+            else f"takes new fine-tuning jobs until {ends} ({row.fine_tuning_days_left} days left)"
+        )
+    if row.shutdown_date is not None and row.days_left is not None:
+        deadlines.append(
             f"was retired on {row.shutdown_date:%Y-%m-%d}"
             if row.days_left < 0
             else f"retires on {row.shutdown_date:%Y-%m-%d}, in {row.days_left} days"
         )
+    if deadlines:
         st.warning(
-            f"Base model **{row.base_model}** {when}. Models on it: {', '.join(row.models)}. "
-            "Move them to another base model and recompile before then.",
+            f"Base model **{row.base_model}** ({row.provider_type.value}) "
+            f"{' and '.join(deadlines)}. Models on it: {', '.join(row.models)}. Move them to "
+            "another connection (Models → Settings → Move) and compile before then.",
             icon=":material/event_busy:",
         )
 
@@ -288,11 +300,19 @@ radar = pd.DataFrame(
         {
             "Base model": r.base_model,
             "Provider": r.provider_type.value,
+            "New jobs until": f"{r.fine_tuning_ends:%Y-%m-%d}"
+            if r.fine_tuning_ends
+            else "no end known",
+            "Days left to fine-tune": f"{r.fine_tuning_days_left:,}"
+            if r.fine_tuning_days_left is not None
+            else "",
             "Shutdown date": f"{r.shutdown_date:%Y-%m-%d}" if r.shutdown_date else "not announced",
             "Days left": f"{r.days_left:,}" if r.days_left is not None else "",
-            "Date from": {"provider": "provider's model list", "admin": "admin's table"}.get(
-                r.source or "", "unknown"
-            ),
+            "Date from": {
+                "provider": "provider's model list",
+                "admin": "admin's table",
+                "catalogue": "the catalogue file",
+            }.get((r.source or "").split(":")[0], r.source or "unknown"),
             f"Within {RETIREMENT_WINDOW_DAYS} days": "yes" if r.flagged else "no",
             "Models": ", ".join(r.models) or "none",
             "Connections": ", ".join(r.connections) or "none",

@@ -293,6 +293,11 @@ def test_an_admin_enters_a_shutdown_date_and_the_models_are_flagged(
     assert not at.exception, at.exception
     flagged = [w.value for w in at.warning if "gpt-4o-mini-2024-07-18" in w.value]
     assert flagged and "in 30 days" in flagged[0] and "Company, Sales" in flagged[0]
+    # OpenAI's last day for new jobs comes from the catalogue, with the days left (or since).
+    assert "fine-tuning jobs" in flagged[0] and "2027-01-06" in flagged[0]
+    radar = next(d.value for d in at.dataframe if "New jobs until" in d.value.columns)
+    row = radar[radar["Base model"] == "gpt-4o-mini-2024-07-18"].iloc[0]
+    assert row["New jobs until"] == "2027-01-06" and row["Days left to fine-tune"] != ""
     # The models page flags them too, in the list and on the model itself.
     models = _open(url, seeded.admin_id, "pages/models.py", monkeypatch, model=seeded.child_id)
     warnings = [w.value for w in models.warning]
