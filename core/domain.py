@@ -61,6 +61,7 @@ class ProviderType(enum.StrEnum):
     OPENAI = "openai"
     LOCAL = "local"
     AZURE_OPENAI = "azure_openai"
+    OPEN_WEIGHTS = "open_weights"
 
 
 class ModelKind(enum.StrEnum):

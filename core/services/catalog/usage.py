@@ -30,10 +30,13 @@ class ConnectionFacts:
     monthly_budget: Decimal | None
     base_url: str | None = None
     api_key_env: str | None = None
+    lora_rank: int | None = None
 
     @property
     def settings(self) -> ConnectionSettings:
-        return ConnectionSettings(self.provider_type, self.base_url, self.api_key_env)
+        return ConnectionSettings(
+            self.provider_type, self.base_url, self.api_key_env, lora_rank=self.lora_rank
+        )
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ def connection_facts(session: Session) -> dict[int, ConnectionFacts]:
             monthly_budget=Decimal(c.monthly_budget) if c.monthly_budget is not None else None,
             base_url=c.base_url,
             api_key_env=c.api_key_env,
+            lora_rank=c.lora_rank,
         )
         for c in session.scalars(select(ProviderConnection))
     }

@@ -87,6 +87,7 @@ def stream(
         model.tokenizer,
         skip_prompt=True,
         skip_special_tokens=True,
+        clean_up_tokenization_spaces=False,
         timeout=300,
     )
     failure: list[BaseException] = []

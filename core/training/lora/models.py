@@ -38,6 +38,14 @@ def offline() -> None:
     os.environ.setdefault("TQDM_DISABLE", "1")
 
 
+def quiet() -> None:
+    """No progress bars or advice on stderr: the app and the training log stay readable."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+
+
 def bundled_gguf() -> Path | None:
     """The GGUF file of the bundled model, found without importing its package (importing
     it imports the ``llm`` CLI, which is not installed)."""
@@ -102,6 +110,7 @@ def load_base(base_model: str, cache_dir: Path) -> tuple[PreTrainedModel, PreTra
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    quiet()
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path))
         model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
