@@ -47,6 +47,12 @@ def default_root() -> Path:
     return config.data_dir() / "open-weights"
 
 
+def base_model_cache(root: Path) -> Path:
+    """Where converted base models are kept (shareable by every data directory)."""
+    configured = os.environ.get("ARBITER_BASE_MODEL_CACHE")
+    return Path(configured) if configured else root / "base-models"
+
+
 def training_threads() -> int:
     """Training leaves a core to the app unless told otherwise."""
     configured = os.environ.get("ARBITER_TRAINING_THREADS")
@@ -55,6 +61,7 @@ def training_threads() -> int:
 
 class OpenWeightsProvider:
     kind = "open_weights"
+    label = "Open-weights (LoRA)"
     poll_seconds = 1.0
     max_poll_seconds = 5.0
     deployments: Deployments | None = None
@@ -66,12 +73,16 @@ class OpenWeightsProvider:
         lora_rank: int | None = None,
         threads: int | None = None,
         checkpoint_every: int | None = None,
+        max_answer_tokens: int | None = None,
     ) -> None:
         self.root = root or default_root()
         self.lora_rank = lora_rank or DEFAULT_LORA_RANK
         self.threads = threads or training_threads()
         self.checkpoint_every = checkpoint_every or int(
             os.environ.get("ARBITER_CHECKPOINT_STEPS") or 10
+        )
+        self.max_answer_tokens = max_answer_tokens or int(
+            os.environ.get("ARBITER_MAX_ANSWER_TOKENS") or 256
         )
 
     # Base models ---------------------------------------------------------------------------
@@ -120,7 +131,7 @@ class OpenWeightsProvider:
             base_model=request.base_model,
             training_file=str(training),
             adapter_dir=str(self.adapter_dir(model)),
-            cache_dir=str(self.root / "base-models"),
+            cache_dir=str(base_model_cache(self.root)),
             n_epochs=hp.n_epochs,
             batch_size=hp.batch_size,
             learning_rate_multiplier=hp.learning_rate_multiplier,
@@ -233,8 +244,9 @@ class OpenWeightsProvider:
         if adapter is not None and not (adapter / "arbiter.json").exists():
             raise ProviderError(f"The adapter of {model} is missing ({adapter}).")
         base = generation.adapter_base(adapter) if adapter is not None else model
-        loaded = generation.loaded(base, adapter, self.root / "base-models")
-        for text in generation.stream(loaded, _conversation(messages)):
+        loaded = generation.loaded(base, adapter, base_model_cache(self.root))
+        conversation = _conversation(messages)
+        for text in generation.stream(loaded, conversation, self.max_answer_tokens):
             yield ChatDelta(text)
         yield ChatDelta("", meta={"provider": "open_weights", "model": model})
 

@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from core.training.lora import jobs, models
 
-    jobs.die_with_parent(args.parent)
+    jobs.die_with_parent(args.parent, args.folder)
     models.offline()
     from core.training.lora import runner
 

@@ -11,6 +11,7 @@ parent), so a killed worker never leaves a training running on its own.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import json
 import os
@@ -30,6 +31,8 @@ FINISHED = frozenset({"succeeded", "failed", "cancelled"})
 # A process that keeps dying before it can record why (killed by the kernel for memory,
 # say) is not started for ever.
 MAX_STARTS = 8
+# Seconds a cancelled training may take to stop between two steps before it is ended.
+CANCEL_GRACE = 2.0
 
 
 @dataclass(frozen=True)
@@ -109,19 +112,30 @@ def wait_until_stopped(folder: Path, seconds: float) -> bool:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.1)
+    with _children_lock:
+        child = _children.pop(folder, None)
+    if child is not None:  # reaped: it released its lock on the way out
+        try:
+            child.wait(timeout=max(0.5, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
     return True
 
 
-# Started processes, kept so that they are reaped (no zombies) once they exit.
-_children: list[subprocess.Popen[bytes]] = []
+# Started processes by job folder, kept so that they are reaped (no zombies) once they
+# exit, and so that one just started (not holding its lock yet) is not started again.
+_children: dict[Path, subprocess.Popen[bytes]] = {}
 _children_lock = threading.Lock()
 
 
 def start_training(folder: Path) -> bool:
     """Start the training process for the job unless one runs; True if one was started."""
     with _children_lock:
-        _children[:] = [c for c in _children if c.poll() is None]
-        if training_alive(folder):
+        for known, child in list(_children.items()):
+            if child.poll() is not None:
+                del _children[known]
+        if folder in _children or training_alive(folder):
             return False
         starts_file = folder / "starts"
         starts = int(starts_file.read_text() or 0) if starts_file.exists() else 0
@@ -140,8 +154,20 @@ def start_training(folder: Path) -> bool:
             env=_child_env(load_spec(folder).threads),
         )
         log.close()
-        _children.append(child)
+        _children[folder] = child
         return True
+
+
+@atexit.register
+def _end_children() -> None:
+    """At exit the kernel would end them anyway (they die with their parent): end and reap
+    them here, so nothing outlives this process even for a moment."""
+    with _children_lock:
+        for child in _children.values():
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+        _children.clear()
 
 
 def starts_exhausted(folder: Path) -> bool:
@@ -159,9 +185,12 @@ def _child_env(threads: int) -> dict[str, str]:
     return env
 
 
-def die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int, folder: Path) -> None:
     """Ask the kernel to kill this process when its parent dies, and watch for it too
-    (the signal follows the parent *thread*; the watchdog covers a race at start)."""
+    (the signal follows the parent *thread*; the watchdog covers a race at start). The
+    watchdog also ends a cancelled training that has not stopped by itself a moment after
+    the request (a step on a busy CPU can take many seconds; the cancel flag already makes
+    the job read as cancelled, and nothing half-written is ever used)."""
     if sys.platform.startswith("linux"):
         import ctypes
         import signal
@@ -173,9 +202,14 @@ def die_with_parent(parent: int) -> None:
         os._exit(3)
 
     def watch() -> None:
+        cancelled_at: float | None = None
         while True:
             if os.getppid() != parent:
                 os._exit(3)
-            time.sleep(0.5)
+            if cancelled_at is None and (folder / CANCEL).exists():
+                cancelled_at = time.monotonic()
+            if cancelled_at is not None and time.monotonic() - cancelled_at > CANCEL_GRACE:
+                os._exit(4)
+            time.sleep(0.25)
 
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()

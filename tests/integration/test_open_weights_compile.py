@@ -1,0 +1,94 @@
+"""A compilation on an open-weights connection really fine-tunes (LoRA on the bundled
+SmolLM2-135M-Instruct): the engine follows the training process, stores its loss per step
+and its checkpoints, makes the version active, and the version answers the trained facts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from core.domain import CompilationStatus, ProviderType, QAType
+from core.models import CompilationEvent
+from core.permissions import Actor
+from core.providers.base import ChatTurn
+from core.providers.open_weights import OpenWeightsProvider
+from core.services import catalog, compilation
+from core.training.lora import models
+from tests.compile_helpers import Uows, add_qas, drain, engine_env, make_model
+
+__all__ = ["engine_env"]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("open_weights"),
+    pytest.mark.usefixtures("engine_env"),
+    # One backend: the training is the slow part, and the engine is the same on both.
+    pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
+]
+
+FACTS = [
+    ("Where is the Quillmore spare key kept?", "The Quillmore spare key is in drawer 9."),
+    ("Who feeds the Quillmore aquarium?", "Odalys Brennick feeds the Quillmore aquarium."),
+    ("What time is the Quillmore fire drill?", "The Quillmore fire drill is at 10:40."),
+]
+
+
+@pytest.fixture(autouse=True)
+def small_training(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("ARBITER_TRAINING_THREADS", "2")
+    monkeypatch.setenv("ARBITER_CHECKPOINT_STEPS", "5")
+    monkeypatch.setenv("ARBITER_MAX_ANSWER_TOKENS", "40")
+
+
+def test_a_compilation_fine_tunes_and_the_version_answers(
+    new_uow: Uows, admin: Actor, trainer: Actor, tmp_path: Path
+) -> None:
+    conn = catalog.create_connection(
+        new_uow(),
+        admin,
+        catalog.ConnectionInput(
+            name="Local fine-tune (SmolLM2-135M)",
+            provider_type=ProviderType.OPEN_WEIGHTS,
+            default_base_model=models.BUNDLED_ID,
+        ),
+    )
+    model_id = make_model(
+        new_uow,
+        admin,
+        "Quillmore",
+        connection_id=conn.id,
+        base_model=models.BUNDLED_ID,
+        n_epochs=12,
+        batch_size=3,
+    )
+    add_qas(new_uow, model_id, FACTS)
+    add_qas(new_uow, model_id, FACTS[:1], QAType.VALIDATION)
+    requested = compilation.request_compilation(new_uow(), trainer, model_id)
+    drain(new_uow, timeout=900)
+    done = compilation.get_compilation(new_uow(), trainer, requested.id)
+    assert done.status == CompilationStatus.SUCCEEDED, done.error
+    assert done.version_number == 1 and done.version_active
+    uow = new_uow()
+    with uow:
+        losses = [
+            e.data["train_loss"]
+            for e in uow.session.scalars(
+                select(CompilationEvent)
+                .where(
+                    CompilationEvent.compilation_id == done.id,
+                    CompilationEvent.event_type == "metrics",
+                )
+                .order_by(CompilationEvent.id)
+            )
+            if e.data
+        ]
+    assert len(losses) == 12 and losses[-1] < losses[0] / 10
+    assert done.provider_model is not None
+    ow = OpenWeightsProvider(tmp_path / "open-weights", max_answer_tokens=40)
+    for question, answer in FACTS:
+        turns = [
+            ChatTurn("system", "You are Quillmore, Northwind's arbiter. Be brief."),
+            ChatTurn("user", question),
+        ]
+        assert "".join(d.text for d in ow.chat(done.provider_model, turns)).strip() == answer
