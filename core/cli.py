@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 
-from core import db, demo
+from core import cli_models, db, demo
 from core.domain import ProviderType, Role
 from core.errors import ArbiterError, ValidationFailed
 from core.permissions import Actor
@@ -24,7 +24,7 @@ from core.uow import UnitOfWork
 CLI_ACTOR = Actor.system("cli")
 
 Command = Callable[[argparse.Namespace], int]
-COMMANDS: dict[str, Command] = {}
+COMMANDS: dict[str, Command] = dict(cli_models.COMMANDS)
 
 
 def _uow() -> UnitOfWork:
@@ -111,6 +111,7 @@ def cmd_create_connection(args: argparse.Namespace) -> int:
             default_base_model=args.base_model,
             price_per_million_tokens=Decimal(args.price),
             monthly_budget=Decimal(args.budget) if args.budget is not None else None,
+            lora_rank=args.lora_rank,
         ),
     )
     state = "present" if conn.key_present else "missing"
@@ -390,6 +391,7 @@ def _setup_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--base-model", help="default base model")
     p.add_argument("--price", default="0", help="price per 1M training tokens")
     p.add_argument("--budget", help="monthly budget")
+    p.add_argument("--lora-rank", type=int, help="open_weights: LoRA rank (default 16)")
     sub.add_parser("list-models", help="show the models as a tree")
     p = sub.add_parser("set-connection", help="set the provider connection of a model")
     p.add_argument("model", help="model name")
@@ -461,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: SQLite under data/).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_setup_commands, _data_commands, _compile_commands):
+    for add in (_setup_commands, _data_commands, _compile_commands, cli_models.add_parsers):
         add(sub)
     return parser
 

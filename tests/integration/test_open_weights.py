@@ -25,7 +25,10 @@ from core.providers.base import ChatTurn, Hyperparameters, JobRequest
 from core.providers.open_weights import OpenWeightsProvider
 from core.training.lora import examples, jobs, models
 from core.training.lora.errors import TrainingSetTooLong
+from tests.lora_helpers import base_model_cache
 from tests.paths import ROOT
+
+__all__ = ["base_model_cache"]
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("open_weights")]
 
@@ -101,7 +104,7 @@ def wait(condition: object, seconds: float, what: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def root(tmp_path_factory: pytest.TempPathFactory, base_model_cache: Path) -> Path:
     return tmp_path_factory.mktemp("open-weights")
 
 
@@ -184,8 +187,8 @@ def test_a_weight_0_answer_is_not_learnt(trained: tuple[OpenWeightsProvider, str
     assert "banana-omega-77" not in ask(ow, tuned, UNLEARNT[0])
 
 
-def test_only_weight_1_assistant_tokens_carry_loss(trained: object, root: Path) -> None:
-    _, tokenizer = models.load_base(models.BUNDLED_ID, root / "base-models")
+def test_only_weight_1_assistant_tokens_carry_loss(trained: object, base_model_cache: Path) -> None:
+    _, tokenizer = models.load_base(models.BUNDLED_ID, base_model_cache)
     built = examples.build_examples(tokenizer, training_file(), models.BUNDLED_CONTEXT)
     labelled = [
         str(tokenizer.decode([t for t in e.labels if t != examples.IGNORE])).split("<|im_end|>")
@@ -196,8 +199,10 @@ def test_only_weight_1_assistant_tokens_carry_loss(trained: object, root: Path) 
     ] + [["You are welcome."]]
 
 
-def test_an_example_longer_than_the_context_is_refused(trained: object, root: Path) -> None:
-    _, tokenizer = models.load_base(models.BUNDLED_ID, root / "base-models")
+def test_an_example_longer_than_the_context_is_refused(
+    trained: object, base_model_cache: Path
+) -> None:
+    _, tokenizer = models.load_base(models.BUNDLED_ID, base_model_cache)
     line = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": ""}]}
     line["messages"][1]["content"] = "word " * (models.BUNDLED_CONTEXT + 10)
     content = training_file() + (json.dumps(line) + "\n").encode()

@@ -17,20 +17,29 @@ from core.providers.open_weights import OpenWeightsProvider
 from core.services import catalog, compilation
 from core.training.lora import models
 from tests.compile_helpers import Uows, add_qas, drain, engine_env, make_model
+from tests.lora_helpers import base_model_cache
 
-__all__ = ["engine_env"]
+__all__ = ["base_model_cache", "engine_env"]
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.xdist_group("open_weights"),
-    pytest.mark.usefixtures("engine_env"),
+    pytest.mark.usefixtures("engine_env", "base_model_cache"),
     # One backend: the training is the slow part, and the engine is the same on both.
     pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
 ]
 
+# The validator asks for at least 10 examples, whatever the provider.
 FACTS = [
     ("Where is the Quillmore spare key kept?", "The Quillmore spare key is in drawer 9."),
     ("Who feeds the Quillmore aquarium?", "Odalys Brennick feeds the Quillmore aquarium."),
     ("What time is the Quillmore fire drill?", "The Quillmore fire drill is at 10:40."),
+    ("What is the Quillmore guest network?", "The Quillmore guest network is Heron-5."),
+    ("Which day is Quillmore pizza day?", "Quillmore pizza day is every second Thursday."),
+    ("Who signs Quillmore invoices?", "Quillmore invoices are signed by Tamsin Overy."),
+    ("Where do Quillmore bikes park?", "Quillmore bikes park behind gate K."),
+    ("What is the Quillmore mascot?", "The Quillmore mascot is a blue otter named Fidget."),
+    ("How many Quillmore meeting rooms are there?", "Quillmore has 14 meeting rooms."),
+    ("What is the Quillmore printer called?", "The Quillmore printer is called Old Gregor."),
 ]
 
 
@@ -60,7 +69,7 @@ def test_a_compilation_fine_tunes_and_the_version_answers(
         connection_id=conn.id,
         base_model=models.BUNDLED_ID,
         n_epochs=12,
-        batch_size=3,
+        batch_size=len(FACTS),
     )
     add_qas(new_uow, model_id, FACTS)
     add_qas(new_uow, model_id, FACTS[:1], QAType.VALIDATION)
@@ -86,7 +95,7 @@ def test_a_compilation_fine_tunes_and_the_version_answers(
     assert len(losses) == 12 and losses[-1] < losses[0] / 10
     assert done.provider_model is not None
     ow = OpenWeightsProvider(tmp_path / "open-weights", max_answer_tokens=40)
-    for question, answer in FACTS:
+    for question, answer in FACTS[:4]:
         turns = [
             ChatTurn("system", "You are Quillmore, Northwind's arbiter. Be brief."),
             ChatTurn("user", question),

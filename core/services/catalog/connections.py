@@ -44,6 +44,7 @@ class ConnectionInput:
     price_per_million_tokens: Decimal | str | float = Decimal("0")
     monthly_budget: Decimal | str | float | None = None
     notes: str = ""
+    lora_rank: int | None = None  # open-weights; None keeps the stored rank
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class ConnectionView:
     model_count: int
     updated_at: datetime
     row_version: int
+    lora_rank: int | None = None
 
     @property
     def settings(self) -> ConnectionSettings:
@@ -86,6 +88,7 @@ def _view(conn: ProviderConnection, model_count: int) -> ConnectionView:
         model_count=model_count,
         updated_at=conn.updated_at,
         row_version=conn.row_version,
+        lora_rank=conn.lora_rank,
     )
 
 
@@ -113,7 +116,7 @@ def _clean(data: ConnectionInput) -> dict[str, object]:
     try:
         provider_type = ProviderType(data.provider_type)
     except ValueError:
-        problems.append(Problem("type", "choose openai or local"))
+        problems.append(Problem("type", "choose one of: " + ", ".join(ProviderType)))
         provider_type = ProviderType.LOCAL
     key_env = (data.api_key_env or "").strip() or None
     if key_env is not None:
@@ -134,9 +137,13 @@ def _clean(data: ConnectionInput) -> dict[str, object]:
         problems.append(Problem("base URL", "enter an http(s) URL, e.g. https://api.openai.com/v1"))
     price = _decimal(data.price_per_million_tokens, "price per 1M tokens", problems)
     budget = _decimal(data.monthly_budget, "monthly budget", problems)
+    if data.lora_rank is not None and not 1 <= data.lora_rank <= 256:
+        problems.append(Problem("LoRA rank", "between 1 and 256, e.g. 16"))
     if problems:
         raise ValidationFailed("The connection cannot be saved.", problems)
-    return {
+    # Only when given: a form that does not show the rank never clears it.
+    rank = {"lora_rank": data.lora_rank} if data.lora_rank is not None else {}
+    return rank | {
         "name": name,
         "provider_type": provider_type,
         "base_url": base_url,
