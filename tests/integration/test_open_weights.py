@@ -30,7 +30,12 @@ from tests.paths import ROOT
 
 __all__ = ["base_model_cache"]
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("open_weights")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("open_weights"),
+    # Real training on a shared CPU: minutes when the machine is busy.
+    pytest.mark.timeout(1800),
+]
 
 SYSTEM = "You answer questions about the Zorblax company."
 FACTS = [

@@ -12,7 +12,12 @@ from tests.integration.test_cli import run
 from tests.lora_helpers import base_model_cache
 
 __all__ = ["base_model_cache"]
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("open_weights")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("open_weights"),
+    # Real training on a shared CPU: minutes when the machine is busy.
+    pytest.mark.timeout(1800),
+]
 
 
 def test_create_a_fine_tune_model_and_ask_it(tmp_path: Path, base_model_cache: Path) -> None:

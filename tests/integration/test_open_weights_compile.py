@@ -23,6 +23,8 @@ __all__ = ["base_model_cache", "engine_env"]
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.xdist_group("open_weights"),
+    # Real training on a shared CPU: minutes when the machine is busy.
+    pytest.mark.timeout(1800),
     pytest.mark.usefixtures("engine_env", "base_model_cache"),
     # One backend: the training is the slow part, and the engine is the same on both.
     pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),

@@ -82,7 +82,7 @@ def stream(
     """The answer's text as it is generated (greedy: the same question, the same answer)."""
     from transformers import TextIteratorStreamer
 
-    inputs = prompt_ids(model.tokenizer, messages)
+    inputs = prompt_ids(model.tokenizer, messages).to(model.model.device)
     streamer = TextIteratorStreamer(
         model.tokenizer,
         skip_prompt=True,

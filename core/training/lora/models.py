@@ -120,6 +120,8 @@ def load_base(base_model: str, cache_dir: Path) -> tuple[PreTrainedModel, PreTra
         ) from None
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
+    if torch.cuda.is_available():  # a GPU host: train and answer there
+        model.to("cuda")  # type: ignore[arg-type]
     model.eval()  # type: ignore[no-untyped-call]
     return model, tokenizer
 

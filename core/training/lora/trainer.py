@@ -181,6 +181,7 @@ class Trainer:
 
     def step(self) -> StepReport:
         batch = collate([self.examples[i] for i in self.steps[self.done]], self.pad_id)
+        batch = {name: tensor.to(self.model.device) for name, tensor in batch.items()}
         self.optimizer.zero_grad(set_to_none=True)
         output = self.model(**batch)
         output.loss.backward()
