@@ -41,6 +41,8 @@ DEFAULT_LORA_RANK = 16
 # Chat keeps the system message and this many most recent turns of the conversation.
 HISTORY_TURNS = 20
 SEED = 42
+# Starting the training process and loading the base model, on top of the steps.
+LOAD_SECONDS = 20.0
 
 
 def default_root() -> Path:
@@ -231,6 +233,16 @@ class OpenWeightsProvider:
         # The training process stops at its next step (a few seconds at most).
         jobs.wait_until_stopped(folder, seconds=15)
         return self._job(folder)
+
+    def estimate_seconds(self, tokens: int, epochs: int) -> float | None:
+        """Training time of ``tokens`` × ``epochs`` at the speed this machine last trained
+        with (None before its first training), plus loading the model."""
+        try:
+            facts = json.loads((self.root / "speed.json").read_text(encoding="utf-8"))
+            speed = float(facts["tokens_per_second"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return LOAD_SECONDS + tokens * epochs / speed if speed > 0 else None
 
     # Chat -----------------------------------------------------------------------------------
 

@@ -1,9 +1,14 @@
 """A compilation on an open-weights connection really fine-tunes (LoRA on the bundled
-SmolLM2-135M-Instruct): the engine follows the training process, stores its loss per step
-and its checkpoints, makes the version active, and the version answers the trained facts."""
+SmolLM2-135M-Instruct) in real worker processes: the first worker is killed with SIGKILL
+after the first checkpoint and its training process dies with it; the next worker resumes
+the training, and the compilation finishes with exactly one adapter. The engine stored the
+loss per step, the version is active and answers the trained facts."""
 
 from __future__ import annotations
 
+import os
+import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,11 +20,12 @@ from core.permissions import Actor
 from core.providers.base import ChatTurn
 from core.providers.open_weights import OpenWeightsProvider
 from core.services import catalog, compilation
-from core.training.lora import models
-from tests.compile_helpers import Uows, add_qas, drain, engine_env, make_model
+from core.training.lora import jobs, models
+from tests.compile_helpers import Uows, add_qas, engine_env, make_model, stored_compilation
 from tests.lora_helpers import base_model_cache
+from tests.worker_helpers import Workers, wait_for, workers_for
 
-__all__ = ["base_model_cache", "engine_env"]
+__all__ = ["base_model_cache", "engine_env", "workers_for"]
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.xdist_group("open_weights"),
@@ -45,15 +51,25 @@ FACTS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def small_training(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("ARBITER_TRAINING_THREADS", "2")
-    monkeypatch.setenv("ARBITER_CHECKPOINT_STEPS", "5")
-    monkeypatch.setenv("ARBITER_MAX_ANSWER_TOKENS", "40")
+SETTINGS = {
+    "ARBITER_TRAINING_THREADS": "2",
+    "ARBITER_CHECKPOINT_STEPS": "4",
+    "ARBITER_MAX_ANSWER_TOKENS": "40",
+}
 
 
-def test_a_compilation_fine_tunes_and_the_version_answers(
-    new_uow: Uows, admin: Actor, trainer: Actor, tmp_path: Path
+def _checkpointed(folder: Path) -> bool:
+    return any(jobs.load_progress(job)["checkpoints"] for job in folder.glob("ftjob-ow-*"))
+
+
+def test_a_killed_worker_s_training_resumes_and_the_version_answers(
+    db_url: str,
+    new_uow: Uows,
+    admin: Actor,
+    trainer: Actor,
+    tmp_path: Path,
+    base_model_cache: Path,
+    workers_for: Callable[..., Workers],
 ) -> None:
     conn = catalog.create_connection(
         new_uow(),
@@ -75,8 +91,21 @@ def test_a_compilation_fine_tunes_and_the_version_answers(
     )
     add_qas(new_uow, model_id, FACTS)
     add_qas(new_uow, model_id, FACTS[:1], QAType.VALIDATION)
+    workers = workers_for(db_url, ARBITER_BASE_MODEL_CACHE=str(base_model_cache), **SETTINGS)
     requested = compilation.request_compilation(new_uow(), trainer, model_id)
-    drain(new_uow, timeout=900)
+    first = workers.start()
+    job_folders = tmp_path / "open-weights" / "jobs"
+    wait_for(lambda: _checkpointed(job_folders), "the first checkpoint", timeout=900)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    (folder,) = job_folders.iterdir()
+    assert jobs.wait_until_stopped(folder, seconds=10)  # the training died with its worker
+    workers.start()
+    wait_for(
+        lambda: not stored_compilation(new_uow, requested.id).status.is_active,
+        "the second worker to finish the compilation",
+        timeout=900,
+    )
     done = compilation.get_compilation(new_uow(), trainer, requested.id)
     assert done.status == CompilationStatus.SUCCEEDED, done.error
     assert done.version_number == 1 and done.version_active
@@ -96,6 +125,16 @@ def test_a_compilation_fine_tunes_and_the_version_answers(
         ]
     assert len(losses) == 12 and losses[-1] < losses[0] / 10
     assert done.provider_model is not None
+    adapters = tmp_path / "open-weights" / "adapters"
+    assert [p.name for p in adapters.iterdir()] == [done.provider_model]
+    uow = new_uow()
+    with uow:
+        messages = set(
+            uow.session.scalars(
+                select(CompilationEvent.message).where(CompilationEvent.compilation_id == done.id)
+            )
+        )
+    assert "Resumed at step 4 of 12" in messages
     ow = OpenWeightsProvider(tmp_path / "open-weights", max_answer_tokens=40)
     for question, answer in FACTS[:4]:
         turns = [

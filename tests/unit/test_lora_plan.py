@@ -114,3 +114,12 @@ def test_the_job_lock_is_held_by_one_holder(tmp_path: Path) -> None:
     assert jobs.training_alive(tmp_path)
     held.close()
     assert not jobs.training_alive(tmp_path)
+
+
+def test_the_training_time_estimate_uses_the_measured_speed(tmp_path: Path) -> None:
+    from core.providers.open_weights import LOAD_SECONDS, OpenWeightsProvider
+
+    provider = OpenWeightsProvider(tmp_path)
+    assert provider.estimate_seconds(10_000, 3) is None  # nothing measured yet
+    (tmp_path / "speed.json").write_text(json.dumps({"tokens_per_second": 500.0}))
+    assert provider.estimate_seconds(10_000, 3) == pytest.approx(LOAD_SECONDS + 60)

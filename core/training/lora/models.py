@@ -105,12 +105,12 @@ def load_base(base_model: str, cache_dir: Path) -> tuple[PreTrainedModel, PreTra
     """The base model (float32, evaluation mode) and its tokenizer."""
     offline()
     path = check_base_model(base_model)
+    quiet()
     if path is None:
         path = _converted_bundled(cache_dir)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    quiet()
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path))
         model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)

@@ -4,7 +4,9 @@ step in ``progress.json`` for the provider to read."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import time
 import traceback
 from pathlib import Path
@@ -111,7 +113,7 @@ def run(folder: Path) -> int:
             progress.message("Training cancelled")
             progress.save(status="cancelled", finished_at=time.time())
             return 0
-        progress.save(status="running", pid=__import__("os").getpid())
+        progress.save(status="running", pid=os.getpid())
         try:
             train(folder, progress)
         except TrainingCancelled:
@@ -175,5 +177,25 @@ def train(folder: Path, progress: Progress) -> None:
     run.run(progress.step, progress.checkpoint, lambda: (folder / jobs.CANCEL).exists())
     facts = {"base_model": spec.base_model, "job": spec.id, "steps": plan.total_steps}
     run.save_adapter(adapter, facts)
+    record_speed(folder, spec, tokens * plan.epochs / plan.total_steps, progress)
     progress.message(f"New model ready: {spec.model}")
     progress.save(status="succeeded", fine_tuned_model=spec.model, finished_at=time.time())
+
+
+SPEED = "speed.json"
+
+
+def record_speed(
+    folder: Path, spec: jobs.JobSpec, tokens_per_step: float, progress: Progress
+) -> None:
+    """This machine's measured training speed, for the pre-flight's time estimate."""
+    per_step = progress.data.get("seconds_per_step")
+    if not per_step:
+        return
+    speeds = {
+        "tokens_per_second": tokens_per_step / float(per_step),
+        "threads": spec.threads,
+        "base_model": spec.base_model,
+        "measured_at": time.time(),
+    }
+    jobs.write_atomically(folder.parent.parent / SPEED, json.dumps(speeds).encode())
