@@ -2,7 +2,7 @@
 webhook, and every notification is fanned out once into deliveries the worker sends
 
 Revision ID: 0012_notification_deliveries
-Revises: 0010_catalogue_and_deployments
+Revises: 0011_open_weights
 Create Date: 2026-12-04 19:30:00
 
 Chained to 0009 on the ui branch; the lead re-chains it after 0010 and 0011. Notifications
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_notification_deliveries"
-down_revision: str | None = "0010_catalogue_and_deployments"
+down_revision: str | None = "0011_open_weights"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

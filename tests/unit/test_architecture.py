@@ -90,9 +90,10 @@ EXPORTED = {
         "suggest_mapping", "undo_bulk", "update_qa",
     ],
     "chat": [
-        "ChatMessageView", "ChatSummary", "Directory", "Member", "Posted", "answer_all",
-        "chat_activity", "chat_directory", "create_chat", "get_chat", "get_message", "list_chats",
-        "list_messages", "post_message", "retry_answer", "stream_answer", "update_chat",
+        "Answered", "ChatMessageView", "ChatSummary", "Directory", "Member", "Posted",
+        "answer_all", "ask_model", "chat_activity", "chat_directory", "create_chat", "get_chat",
+        "get_message", "list_chats", "list_messages", "post_message", "retry_answer",
+        "stream_answer", "update_chat",
     ],
     "curation": [
         "ConversationDetail", "ConversationFilter", "ConversationRow", "Decision", "Editor",
