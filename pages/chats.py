@@ -285,7 +285,7 @@ activity = attempt(lambda: chat.chat_activity(context.uow(), actor, chat_id))
 messages = attempt(lambda: chat.list_messages(context.uow(), actor, chat_id)) or []
 # The messages scroll in a pane of their own, kept at the newest: the chat's header stays
 # in view, and a new answer is scrolled to as it arrives.
-pane = st.container(height=560, autoscroll=True, key="chat_pane")
+pane = st.container(height=440, autoscroll=True, key="chat_pane")
 with pane:
     if not messages:
         st.caption("No messages yet. " + chat_placeholder(current).replace("Write a message; ", ""))

@@ -53,12 +53,18 @@ def test_ask_the_arbiter_and_train_it_with_a_correction(
     sign_in_as_trainer(page, app_server)
     open_page(page, "Chats")
     expect(page.get_by_role("heading", name="Chats", exact=True)).to_be_visible()
+    # The messages scroll in their own pane: the page opens with its header in view.
+    expect(page.get_by_role("heading", name="Chats", exact=True)).to_be_in_viewport()
 
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(f"@Northwind Support {QUESTION}")
     box.press("Enter")
     wait_idle(page)
     expect(page.get_by_text("10 A at 250 V AC for resistive loads.", exact=False)).to_be_visible()
+    # The new answer is scrolled to.
+    expect(
+        page.get_by_text("10 A at 250 V AC for resistive loads.", exact=False).last
+    ).to_be_in_viewport()
     # The demo arbiters are compiled by seed-demo, so earlier answers carry this note too.
     expect(
         page.get_by_text("Local retrieval: answered from training example line").last
