@@ -25,7 +25,7 @@ st.caption(
 
 
 def _key_variable(c: ConnectionView) -> str:
-    if c.provider_type == ProviderType.LOCAL or c.entra_id:
+    if c.provider_type in (ProviderType.LOCAL, ProviderType.OPEN_WEIGHTS) or c.entra_id:
         return "none needed"
     return c.api_key_env or registry_default(c)
 

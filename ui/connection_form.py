@@ -11,12 +11,19 @@ import streamlit as st
 from core.domain import ProviderType
 from core.services.catalog import ConnectionInput, ConnectionView
 
-TYPES = (ProviderType.OPENAI, ProviderType.AZURE_OPENAI, ProviderType.LOCAL)
+TYPES = (
+    ProviderType.OPENAI,
+    ProviderType.AZURE_OPENAI,
+    ProviderType.OPEN_WEIGHTS,
+    ProviderType.LOCAL,
+)
 TYPE_LABELS = {
     ProviderType.OPENAI: "OpenAI",
     ProviderType.AZURE_OPENAI: "Azure OpenAI",
+    ProviderType.OPEN_WEIGHTS: "Open-weights (LoRA, trains on this machine)",
     ProviderType.LOCAL: "Local retrieval (offline, learns nothing)",
 }
+BUNDLED_BASE_MODEL = "SmolLM2-135M-Instruct"
 KEY_RULE = (
     "Only variables meant for keys can be named: OPENAI_…, AZURE_… or ARBITER_KEY_… "
     "(capital letters, digits and _). Set the value in the server's environment or "
@@ -82,14 +89,30 @@ def connection_fields(
             f"{prefix}_key_env",
             help=KEY_RULE,
         )
+    open_weights = provider_type == ProviderType.OPEN_WEIGHTS
     base_model = _text(
         "Default base model",
-        current.default_base_model if current else "",
-        f"{prefix}_base_model",
-        placeholder="gpt-4o-mini-2024-07-18",
-        help="One the base-model catalogue knows (Dashboard → Deprecation radar lists them).",
+        current.default_base_model if current else (BUNDLED_BASE_MODEL if open_weights else ""),
+        # Its own key: the field starts with the bundled model, not what another type held.
+        f"{prefix}_base_model" + ("_open_weights" if open_weights else ""),
+        placeholder=BUNDLED_BASE_MODEL if open_weights else "gpt-4o-mini-2024-07-18",
+        help="The bundled SmolLM2-135M-Instruct, or the path of a Hugging Face model folder "
+        "on this server (never downloaded)"
+        if open_weights
+        else "One the base-model catalogue knows (Dashboard → Deprecation radar lists them).",
     )
-    extra = _azure_fields(prefix, current) if azure else {}
+    extra: dict[str, object] = _azure_fields(prefix, current) if azure else {}
+    if open_weights:
+        rank = st.number_input(
+            "LoRA rank",
+            min_value=1,
+            max_value=256,
+            value=(current.lora_rank or 16) if current else 16,
+            step=1,
+            key=f"{prefix}_lora_rank",
+            help="Higher learns more and trains slower; 16 suits a few hundred examples.",
+        )
+        extra["lora_rank"] = int(rank)
     c1, c2 = st.columns(2)
     price = c1.number_input(
         "Price per 1M training tokens, USD (0: the catalogue's)",

@@ -89,3 +89,22 @@ def test_a_key_variable_not_meant_for_keys_is_refused_with_the_rule(
     shown = " ".join(e.value for e in at.error)
     assert "PGPASSWORD" in shown and "ARBITER_KEY_" in shown
     assert _stored(url, "Leak") is None
+
+
+def test_an_admin_makes_an_open_weights_connection_with_its_lora_rank(
+    admin_db: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, admin_id = admin_db
+    at = _page(url, admin_id, monkeypatch)
+    at.radio(key="conn_new_type").set_value(ProviderType.OPEN_WEIGHTS).run()
+    at.text_input(key="conn_new_name").input("Local fine-tune")
+    assert at.text_input(key="conn_new_base_model_open_weights").value == "SmolLM2-135M-Instruct"
+    at.number_input(key="conn_new_lora_rank").set_value(8)
+    next(b for b in at.button if b.label == "Create connection").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    stored = _stored(url, "Local fine-tune")
+    assert stored is not None and stored.provider_type == ProviderType.OPEN_WEIGHTS
+    assert stored.lora_rank == 8 and stored.api_key_env is None
+    listing = at.dataframe[0].value
+    row = listing[listing["Name"] == "Local fine-tune"].iloc[0]
+    assert row["Key variable"] == "none needed" and "LoRA" in row["Type"]
