@@ -22,7 +22,9 @@ SHOWN = 50
 st.title("Q&A clean-up")
 st.caption(
     "What in a model's active Q&As deserves a second look before the next compilation. "
-    "Conflicts include the models whose training this one shares (inherited or aggregated)."
+    "Conflicts include the models whose training this one shares (inherited or aggregated). "
+    "Near-duplicates are also questions asked in other words: other filler words or a typo "
+    '("How often should we post…" and "How often do we post…").'
 )
 
 models = attempt(lambda: catalog.list_models(context.uow(), actor)) or []

@@ -245,3 +245,33 @@ def test_cleanup_page_lists_findings_and_deactivates(
     at.button(key="cleanup_undo_button").click().run()
     active = qas.list_qas(uow, trainer, QAQuery(models["sales"], search="hours", active=True))
     assert active.total == 1
+
+
+def test_cleanup_page_merges_near_duplicates_and_undoes(
+    sqlite_url: str, company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uow, people, models, _ids = company
+    trainer = people["trainer"]
+    first, second = add_qas(
+        uow,
+        models["sales"],
+        [
+            ("How often should we post on Instagram?", "Twice a week."),
+            ("How often do we post on Instagram?", "Twice a week."),
+        ],
+    )
+    at = open_page(sqlite_url, trainer, monkeypatch, page="pages/qa_cleanup.py")
+    at.selectbox(key="cleanup_model").select(models["sales"]).run()
+    assert {m.label: m.value for m in at.metric}["Near-duplicate questions"] == "1"
+    expander = next(e for e in at.expander if "ways of asking" in e.label)
+    assert "How often should we post on Instagram?" in expander.label
+    assert at.selectbox(key="cleanup_NEAR_DUPLICATE_0_keep").value == first
+    at.button(key="cleanup_NEAR_DUPLICATE_0_merge").click().run()
+    assert not at.error, [e.value for e in at.error]
+    active = qas.list_qas(uow, trainer, QAQuery(models["sales"], search="Instagram", active=True))
+    assert [r.id for r in active.rows] == [first]
+    assert {m.label: m.value for m in at.metric}["Near-duplicate questions"] == "0"
+    at.button(key="cleanup_undo_button").click().run()
+    active = qas.list_qas(uow, trainer, QAQuery(models["sales"], search="Instagram", active=True))
+    assert sorted(r.id for r in active.rows) == [first, second]
+    assert {m.label: m.value for m in at.metric}["Near-duplicate questions"] == "1"
