@@ -103,6 +103,10 @@ def cmd_import_qas(args: argparse.Namespace) -> int:
         leave_out_errors=args.skip_errors,
     )
     print(result.message)
+    for line in result.similar[:50]:
+        print(f"  {line}")
+    if len(result.similar) > 50:
+        print(f"  … and {len(result.similar) - 50:,} more rows similar to existing Q&As")
     return 0
 
 

@@ -49,7 +49,7 @@ FILLER = frozenset(
     how what when where which who whom whose why can could should would will shall may might
     must we you i me my our ours your yours us they them their it its this that these those
     of on in at to for from by with about as into onto over under and or if then so there
-    here please tell know any some much many""".split()  # noqa: SIM905 (a word list reads better)
+    here please tell know any some much many s re ll ve d m""".split()  # noqa: SIM905 (a word list reads better)
 )
 NEGATIONS = frozenset({"not", "no", "never", "t", "cannot", "without", "nor", "none", "nothing"})
 
