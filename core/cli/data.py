@@ -133,6 +133,20 @@ def cmd_export_qas(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("make-validation-set")
+def cmd_make_validation_set(args: argparse.Namespace) -> int:
+    from core.services import qas
+
+    uow = open_uow()
+    split = qas.make_validation_set(
+        uow, CLI_ACTOR, _model_id(uow, args.model), args.share, args.seed
+    )
+    print(split.message[0].upper() + split.message[1:] + ".")
+    for section, (validation, total) in sorted(split.per_section.items()):
+        print(f"  {section or '(no section)'}: {validation:,} of {total:,} for validation")
+    return 0
+
+
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Training data in and out: validation, transcripts, Q&As."""
     p = sub.add_parser("validate", help="check a JSONL training file against the providers' rules")
@@ -167,3 +181,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("file", help="where to write (.csv, .xlsx or .jsonl)")
     p.add_argument("--format", choices=["csv", "xlsx", "jsonl"], help="default: from the file name")
     p.add_argument("--active-only", action="store_true", help="leave out deactivated Q&As")
+    p = sub.add_parser(
+        "make-validation-set",
+        help="turn a seeded share of each section's active Q&As into validation Q&As",
+        description="The rest become training Q&As; the same or nearly the same questions "
+        "stay on one side. The same seed and Q&As give the same split.",
+    )
+    p.add_argument("model", help="model name or id")
+    p.add_argument("--share", type=float, default=0.1, help="share per section (default 0.1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the draw (default 0)")

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain, combinations
+from itertools import combinations
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -205,7 +205,12 @@ def similar_groups(
     return sorted((sorted(m) for m in members.values() if len(m) > 1), key=lambda m: m[0])
 
 
-def _similar_pairs(profiles: list[Profile], threshold: float) -> Iterable[tuple[int, int]]:
+def _similar_pairs(
+    profiles: list[Profile], threshold: float, new_from: int | None = None
+) -> Iterable[tuple[int, int]]:
+    """Pairs of near-duplicate profiles; with ``new_from``, only pairs of which one is at
+    or after that index (questions checked against a set: blocks without a new member
+    cost nothing but their keys)."""
     rare: dict[str, int] = defaultdict(int)
     for p in profiles:
         for w in p.words:
@@ -219,14 +224,30 @@ def _similar_pairs(profiles: list[Profile], threshold: float) -> Iterable[tuple[
     for whole, less in blocks.values():
         if len(whole) + len(less) < 2 or len(whole) + len(less) > MAX_BLOCK:
             continue
-        found = _scores(whole, whole, texts, threshold, same=True)
-        if whole and less:
-            found = chain(found, _scores(whole, less, texts, threshold, same=False))
-        for pair in found:
+        for pair in _block_pairs(whole, less, texts, threshold, new_from):
             a, b = pair
             if pair not in seen and one_word_apart(profiles[a].words, profiles[b].words):
                 seen.add(pair)
                 yield pair
+
+
+def _block_pairs(
+    whole: list[int], less: list[int], texts: list[str], threshold: float, new_from: int | None
+) -> Iterable[tuple[int, int]]:
+    if new_from is None:
+        yield from _scores(whole, whole, texts, threshold, same=True)
+        if whole and less:
+            yield from _scores(whole, less, texts, threshold, same=False)
+        return
+    # Members are appended in index order: the new ones are a tail of each list.
+    new_whole = [i for i in whole if i >= new_from]
+    new_less = [i for i in less if i >= new_from]
+    if new_whole:
+        yield from _scores(new_whole, whole, texts, threshold, same=False)
+        if less:
+            yield from _scores(new_whole, less, texts, threshold, same=False)
+    if new_less and whole:
+        yield from _scores(new_less, whole, texts, threshold, same=False)
 
 
 def naive_similar_pairs(
@@ -248,9 +269,22 @@ def similar_to(
 ) -> dict[int, list[int]]:
     """For each question of ``new`` (by index) the indexes of ``existing`` it is the same or
     nearly the same question as, directly (import previews, the leakage check)."""
+    if not new or not existing:
+        return {}
     offset = len(existing)
-    found: dict[int, list[int]] = defaultdict(list)
-    for a, b in sorted(similar_pairs([*existing, *new], threshold=threshold)):
+    questions = [*existing, *new]
+    keys = question_keys(questions)
+    profiles = [profile_of(k) for k in keys]
+    pairs = {(a, b) for a, b in _similar_pairs(profiles, threshold, offset) if a != b}
+    where: dict[str, list[int]] = defaultdict(list)
+    for index, key in enumerate(keys[:offset]):
+        if key:
+            where[key].append(index)
+    found: dict[int, set[int]] = defaultdict(set)
+    for index, key in enumerate(keys[offset:]):
+        found[index].update(where.get(key, ()))  # the same question, exactly
+    for a, b in pairs:
         if a < offset <= b:
-            found[b - offset].append(a)
-    return dict(found)
+            # Every existing question with the key of the one matched.
+            found[b - offset].update(where[keys[a]])
+    return {index: sorted(olds) for index, olds in found.items() if olds}

@@ -275,3 +275,27 @@ def test_cleanup_page_merges_near_duplicates_and_undoes(
     active = qas.list_qas(uow, trainer, QAQuery(models["sales"], search="Instagram", active=True))
     assert sorted(r.id for r in active.rows) == [first, second]
     assert {m.label: m.value for m in at.metric}["Near-duplicate questions"] == "1"
+
+
+def test_cleanup_page_makes_a_validation_set_and_undoes_it(
+    sqlite_url: str, company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uow, people, models, _ids = company
+    trainer = people["trainer"]
+
+    def validation() -> int:
+        query = QAQuery(models["sales"], qa_type=QAType.VALIDATION, active=True)
+        return qas.list_qas(uow, trainer, query).total
+
+    assert validation() == 1
+    at = open_page(sqlite_url, trainer, monkeypatch, page="pages/qa_cleanup.py")
+    at.selectbox(key="cleanup_model").select(models["sales"]).run()
+    at.slider(key="cleanup_split_share").set_value(0.2).run()
+    at.number_input(key="cleanup_split_seed").set_value(5).run()
+    at.button(key="cleanup_split_go").click().run()
+    assert not at.error, [e.value for e in at.error]
+    # Billing: 30 of 150; Returns: 1 of 2 (a section of two or more gives at least one).
+    assert "made a validation set of 31 of 152" in at.success[0].value
+    assert validation() == 31
+    at.button(key="cleanup_undo_button").click().run()
+    assert validation() == 1

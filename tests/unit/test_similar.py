@@ -100,3 +100,34 @@ def test_groups_join_the_pairs() -> None:
     pairs = similar_pairs(questions)
     grouped = {i for group in similar_groups(questions) for i in group}
     assert grouped == {i for pair in pairs for i in pair}
+
+
+def test_similar_to_finds_what_the_whole_scan_finds_across_the_two_sets() -> None:
+    questions = _questions(400)
+    existing, new = questions[:300], questions[300:]
+    expected: dict[int, list[int]] = {}
+    for a, b in sorted(similar_pairs(questions)):
+        if a < 300 <= b:
+            expected.setdefault(b - 300, []).append(a)
+    assert expected and similar_to(new, existing) == expected
+
+
+def test_a_validation_split_is_seeded_per_section_and_keeps_near_duplicates_together() -> None:
+    from core.training.split import split_validation
+
+    questions = [
+        f"What is rule {n} about {topic}?" for topic in ("refunds", "invoices") for n in range(50)
+    ]
+    questions += [INSTAGRAM, "How often do we post on Instagram?"] * 5
+    sections = ["Refunds"] * 50 + ["Invoices"] * 50 + ["Social"] * 10
+    first = split_validation(sections, questions, 0.1, seed=3)
+    assert first == split_validation(sections, questions, 0.1, seed=3)
+    assert first != split_validation(sections, questions, 0.1, seed=4)
+    per_section = {
+        s: sum(v for v, t in zip(first, sections, strict=True) if t == s) for s in set(sections)
+    }
+    assert per_section["Refunds"] == per_section["Invoices"] == 5
+    # The Instagram questions are one group: all on one side, and training keeps the only group.
+    assert per_section["Social"] == 0
+    for group in similar_groups(questions):
+        assert len({first[i] for i in group}) == 1
