@@ -17,6 +17,7 @@ from bench.common import Figure, at_least, at_most, table
 
 ROWS = 100_000
 NAIVE_ROWS = 5_000
+CHECKED = 2_000
 TARGET = 10.0
 
 _SUBJECTS = [
@@ -85,13 +86,23 @@ def questions(count: int, seed: int = 17) -> list[str]:
 
 
 def run() -> list[Figure]:
-    from core.training.similar import naive_similar_pairs, similar_groups, similar_pairs
+    from core.training.similar import (
+        naive_similar_pairs,
+        similar_groups,
+        similar_pairs,
+        similar_to,
+    )
 
     name = "Fuzzy duplicates"
     big = questions(ROWS)
     started = time.perf_counter()
     groups = similar_groups(big)
     blocked_big = time.perf_counter() - started
+
+    extra = questions(ROWS + CHECKED, seed=18)[ROWS:]
+    started = time.perf_counter()
+    leaks = similar_to(extra, big)
+    checked = time.perf_counter() - started
 
     small = big[:NAIVE_ROWS]
     started = time.perf_counter()
@@ -110,6 +121,13 @@ def run() -> list[Figure]:
             blocked_big,
             TARGET,
             f"{len(groups):,} groups",
+        ),
+        Figure(
+            name,
+            f"{CHECKED:,} new questions against {ROWS:,} (import, leakage check)",
+            checked,
+            "s",
+            note=f"{len(leaks):,} with a similar existing question",
         ),
         Figure(name, f"blocked scan, {NAIVE_ROWS:,} questions", blocked_small, "s"),
         Figure(

@@ -216,9 +216,15 @@ def _similar_pairs(
         for w in p.words:
             rare[w] += 1
     blocks: dict[tuple[object, ...], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-    for index, p in enumerate(profiles):
-        for block, role in _block_keys(p, rare):
+    start = 0 if new_from is None else new_from
+    for index in range(start, len(profiles)):
+        for block, role in _block_keys(profiles[index], rare):
             blocks[block][role].append(index)
+    for index in range(start):
+        # Against new questions: only the blocks a new question is in.
+        for block, role in _block_keys(profiles[index], rare):
+            if block in blocks:
+                blocks[block][role].append(index)
     texts = [p.content for p in profiles]
     seen: set[tuple[int, int]] = set()
     for whole, less in blocks.values():
@@ -271,20 +277,15 @@ def similar_to(
     nearly the same question as, directly (import previews, the leakage check)."""
     if not new or not existing:
         return {}
-    offset = len(existing)
-    questions = [*existing, *new]
-    keys = question_keys(questions)
-    profiles = [profile_of(k) for k in keys]
-    pairs = {(a, b) for a, b in _similar_pairs(profiles, threshold, offset) if a != b}
-    where: dict[str, list[int]] = defaultdict(list)
-    for index, key in enumerate(keys[:offset]):
-        if key:
-            where[key].append(index)
+    old_keys, where = _distinct(existing)
+    new_keys = question_keys(new)
+    offset = len(old_keys)
+    # Each distinct question once: a question asked 50 times is compared once.
+    profiles = [profile_of(k) for k in [*old_keys, *new_keys]]
     found: dict[int, set[int]] = defaultdict(set)
-    for index, key in enumerate(keys[offset:]):
+    for index, key in enumerate(new_keys):
         found[index].update(where.get(key, ()))  # the same question, exactly
-    for a, b in pairs:
+    for a, b in _similar_pairs(profiles, threshold, offset):
         if a < offset <= b:
-            # Every existing question with the key of the one matched.
-            found[b - offset].update(where[keys[a]])
+            found[b - offset].update(where[old_keys[a]])
     return {index: sorted(olds) for index, olds in found.items() if olds}
