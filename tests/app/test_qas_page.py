@@ -299,3 +299,17 @@ def test_cleanup_page_makes_a_validation_set_and_undoes_it(
     assert validation() == 31
     at.button(key="cleanup_undo_button").click().run()
     assert validation() == 1
+
+
+def test_the_paste_preview_names_a_similar_existing_question(
+    sqlite_url: str, company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _uow, people, models, ids = company
+    refunds = ids[150]  # "How do refunds work?"
+    at = open_page(sqlite_url, people["trainer"], monkeypatch, model=str(models["sales"]))
+    at.text_area(key="qas_paste_text").input(
+        "How do refunds work, please?\tWithin 30 days.\tReturns\n"
+    ).run()
+    assert {m.label: m.value for m in at.metric}["New"] == "1"
+    problems = at.dataframe[0].value
+    assert list(problems["Detail"]) == [f"similar to #{refunds}"]
