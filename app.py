@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
@@ -11,7 +12,10 @@ from ui.errors import show_error
 from ui.navigation import pages_for
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-st.set_page_config(page_title="Arbiter Studio", page_icon=":material/smart_toy:", layout="wide")
+# A file of our own: a Material icon as page icon is fetched from a font CDN at run time,
+# which an intranet without internet access never shows.
+ICON = str(Path(__file__).parent / "ui" / "assets" / "icon.png")
+st.set_page_config(page_title="Arbiter Studio", page_icon=ICON, layout="wide")
 context.start_background_work()
 
 actor = context.current_actor()
@@ -25,7 +29,8 @@ else:
         sections.setdefault(spec.section, []).append(
             st.Page(spec.path, title=spec.title, icon=spec.icon)
         )
-    navigation = st.navigation(sections)
+    # Every page in view: an admin's Audit, Notifications and My account hid behind "View more".
+    navigation = st.navigation(sections, expanded=True)
     sidebar.render(actor)
 
 context.sync_cookie()

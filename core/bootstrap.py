@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core import db
-from core.services import catalog, compilation
+from core.services import accounts, catalog, compilation
 from core.uow import UnitOfWork
 from core.worker import Task, Worker, worker_id
 
@@ -19,6 +19,9 @@ WORKER_TASKS: tuple[Task, ...] = (
     compilation.deployments_task,
     catalog.budget_check_task,
     catalog.refresh_shutdown_dates_task,
+    # Last, and its own task: a slow or failing mail server or webhook never holds up a
+    # compilation's step.
+    accounts.notification_delivery_task,
 )
 
 

@@ -12,10 +12,33 @@ from typing import Any
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
+# The data folder holds the SQLite database (every Q&A, chat and password hash), the local
+# provider's indexes and adapters and the demo credentials: only its owner may read it.
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private(path: Path, mode: int) -> None:
+    """Take group and other permissions off ``path`` (ours, and looser than ``mode``)."""
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(mode)
+    except (FileNotFoundError, PermissionError):
+        pass  # not there (yet), or not ours to change: the owner's choice stands
+
+
 def data_dir() -> Path:
     path = Path(os.environ.get("ARBITER_DATA_DIR", PROJECT_DIR / "data"))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    make_private(path, PRIVATE_DIR_MODE)
     return path
+
+
+def keep_files_private() -> None:
+    """Files and folders this process creates are its user's alone (umask 077): the SQLite
+    journal, indexes, adapters, exports. Called once by each entry point (the app, the
+    worker, the command line), never by library code."""
+    os.umask(0o077)
 
 
 def database_url() -> str:
@@ -68,3 +91,8 @@ def secrets_section(name: str) -> dict[str, Any]:
 
 def reload_secrets() -> None:
     _secrets.cache_clear()
+
+
+def currency() -> str:
+    """The currency that connection prices and budgets are in (OpenAI bills in USD)."""
+    return os.environ.get("ARBITER_CURRENCY", "USD").strip() or "USD"

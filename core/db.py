@@ -8,12 +8,15 @@ upgraded, which is what makes concurrent editors and several workers safe on one
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,9 +53,28 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the database file 0600 before SQLite does (it would follow the umask, 0644),
+    and tighten one left looser; SQLite gives its WAL and shared-memory files the same
+    permissions as the database."""
+    name = make_url(url).database
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    path = Path(name)
+    if not path.parent.is_dir():
+        return  # SQLite will say it cannot open the file
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, config.PRIVATE_FILE_MODE))
+    except OSError:
+        return
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        config.make_private(file, config.PRIVATE_FILE_MODE)
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = url or config.database_url()
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": config.sqlite_busy_seconds()},

@@ -66,6 +66,7 @@ class ProviderType(enum.StrEnum):
     OPENAI = "openai"
     LOCAL = "local"
     AZURE_OPENAI = "azure_openai"
+    OPEN_WEIGHTS = "open_weights"
 
 
 # The providers whose base models must be in the catalogue to be used: their APIs take only

@@ -11,8 +11,9 @@ import streamlit as st
 from core.domain import utcnow
 from core.services import accounts
 from core.services.accounts import AuditFilter
-from ui import context
+from ui import context, pager
 from ui.errors import attempt
+from ui.formatting import plural
 
 actor = context.actor()
 PAGE_SIZE = 100
@@ -30,7 +31,7 @@ today = utcnow().date()
 since = c3.date_input("From", value=today - timedelta(days=30), key="audit_since")
 until = c4.date_input("To", value=today, key="audit_until")
 text = st.text_input("Search the summaries", key="audit_text")
-page = st.number_input("Page", min_value=1, value=1, step=1, key="audit_page")
+page = pager.current("audit_page")
 
 filters = AuditFilter(
     actor_email=who,
@@ -45,9 +46,7 @@ result = attempt(
     )
 )
 if result is not None:
-    st.caption(
-        f"{result.total:,} entries match; page {int(page)} of {max(1, -(-result.total // PAGE_SIZE))}."
-    )
+    st.caption(f"{plural(result.total, 'entry', 'entries')} match.")
     st.dataframe(
         pd.DataFrame(
             [
@@ -66,3 +65,4 @@ if result is not None:
         hide_index=True,
         width="stretch",
     )
+    pager.controls("audit_page", result.total, PAGE_SIZE)

@@ -10,13 +10,15 @@ import streamlit as st
 
 from core.domain import AnswerMode, ChatKind, ChatMessageStatus, MessageRole
 from core.permissions import Permission
-from core.services import chat, curation
+from core.services import chat, compilation, curation
 from core.services.chat import ChatMessageView, ChatSummary, Member
 from core.services.curation import TrainResult
 from ui import context
 from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
 from ui.formatting import when
+from ui.links import page_link, record_link
+from ui.safe_markdown import without_images, without_images_streamed
 
 actor = context.actor()
 can_train = actor.can(Permission.EDIT_TRAINING)
@@ -109,6 +111,31 @@ else:
     st.caption(f"Direct chat: {names}, {models_here}")
 
 
+def _answer_source(message: ChatMessageView) -> None:
+    """The record the local provider answered from, as a link (a line number alone is
+    nothing a user can open)."""
+    line, version_id = message.meta.get("example_line"), message.version_id
+    if not line or version_id is None:
+        return
+    refs = attempt(lambda: compilation.example_sources(context.uow(), actor, version_id, int(line)))
+    for ref in (refs or [])[:2]:
+        page_link(record_link(ref), f"Open {ref.describe()}", icon=":material/open_in_new:")
+
+
+def chat_placeholder(summary: ChatSummary) -> str:
+    """Names the models of *this* chat and how to ask them."""
+    here = [m.name for m in summary.models]
+    if not here:
+        return "Write a message"
+    if summary.kind == ChatKind.DIRECT:
+        return f"Ask {here[0]}"
+    if summary.answer_mode == AnswerMode.EVERY_MESSAGE:
+        return (
+            f"Write a message; {' and '.join(here)} answer{'s' if len(here) == 1 else ''} each one"
+        )
+    return "Write a message; mention " + " or ".join(f"@{n}" for n in here) + " to ask"
+
+
 def _settings(summary: ChatSummary) -> None:
     if summary.kind == ChatKind.GROUP:
         mode = st.radio(
@@ -199,10 +226,11 @@ def _render(message: ChatMessageView) -> None:
         if message.is_ai:
             head.append(message.version_label)
         head.append(when(message.created_at))
-        st.caption(" · ".join(head))
+        st.caption(without_images(" · ".join(head)))
         if message.content:
-            # Markdown, never raw HTML: Streamlit escapes HTML unless told otherwise.
-            st.markdown(message.content)
+            # Markdown, never raw HTML (Streamlit escapes it), and no image fetched from
+            # anywhere: an image shows as the text that wrote it.
+            st.markdown(without_images(message.content))
         if not message.is_ai:
             return
         if message.failed:
@@ -218,6 +246,7 @@ def _render(message: ChatMessageView) -> None:
             st.caption(":material/hourglass_top: answering…")
         if message.provenance:
             st.caption(message.provenance)
+            _answer_source(message)
         if can_train and message.status != ChatMessageStatus.STREAMING:
             st.button(
                 "Train AI",
@@ -246,7 +275,7 @@ def _stream(answer_ids: Sequence[int]) -> None:
         with st.chat_message("assistant", avatar=_avatar(True)):
             st.caption(f"**{name}** · answering…")
             try:
-                st.write_stream(_texts(answer_id))
+                st.write_stream(without_images_streamed(_texts(answer_id)))
             except Exception as exc:
                 show_error(exc)
 
@@ -254,13 +283,14 @@ def _stream(answer_ids: Sequence[int]) -> None:
 # Read before the messages, so that nothing written in between goes unnoticed.
 activity = attempt(lambda: chat.chat_activity(context.uow(), actor, chat_id))
 messages = attempt(lambda: chat.list_messages(context.uow(), actor, chat_id)) or []
-if not messages:
-    st.caption(
-        "No messages yet. Mention a model with @ to ask it, e.g. @"
-        + (current.models[0].name if current.models else "Model name")
-    )
-for item in messages:
-    _render(item)
+# The messages scroll in a pane of their own, kept at the newest: the chat's header stays
+# in view, and a new answer is scrolled to as it arrives.
+pane = st.container(height=560, autoscroll=True, key="chat_pane")
+with pane:
+    if not messages:
+        st.caption("No messages yet. " + chat_placeholder(current).replace("Write a message; ", ""))
+    for item in messages:
+        _render(item)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -278,20 +308,18 @@ retry_id = st.session_state.pop(RETRY, None)
 if retry_id is not None:
     retried = attempt(lambda: chat.retry_answer(context.uow(), actor, int(retry_id)))
     if retried is not None:
-        _stream([retried])
+        with pane:
+            _stream([retried])
         st.rerun()
 
-if current.kind == ChatKind.DIRECT or not current.models:
-    placeholder = "Write a message"
-else:
-    placeholder = f"Write a message; mention @{current.models[0].name} to ask it"
-prompt = st.chat_input(placeholder, key="chat_input")
+prompt = st.chat_input(chat_placeholder(current), key="chat_input")
 if prompt:
     text = str(prompt)
     posted = attempt(lambda: chat.post_message(context.uow(), actor, chat_id, text))
     if posted is not None:
-        _render(posted.message)
-        _stream(posted.pending_answers)
+        with pane:
+            _render(posted.message)
+            _stream(posted.pending_answers)
         st.rerun()
 
 # --- Train AI -----------------------------------------------------------------------------
@@ -341,7 +369,9 @@ def _train_dialog(message_id: int) -> None:
             who = f"{c.participant_name} ({'AI' if c.role == MessageRole.ASSISTANT else 'user'})"
             col_in, col_ctx = st.columns([4, 1])
             if col_in.checkbox(
-                f"**{who}**: {snippet}", value=c.preselected, key=f"chat_train_in_{c.message_id}"
+                without_images(f"**{who}**: {snippet}"),  # labels render images too
+                value=c.preselected,
+                key=f"chat_train_in_{c.message_id}",
             ):
                 included.append(c.message_id)
             if c.role == MessageRole.ASSISTANT and col_ctx.checkbox(

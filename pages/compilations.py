@@ -12,9 +12,9 @@ import streamlit as st
 from core.domain import CompilationStatus, utcnow
 from core.services import history
 from core.services.history import HistoryFilter, Progress
-from ui import compilation_tabs, context
+from ui import compilation_tabs, context, pager
 from ui.errors import attempt
-from ui.formatting import duration, status_label, when
+from ui.formatting import duration, money, plural, status_badge, status_label, when
 from ui.links import page_link
 
 actor = context.actor()
@@ -42,7 +42,7 @@ def _select(compilation_id: int | None) -> None:
 def _progress_card(p: Progress, *, key: str) -> None:
     with st.container(border=True):
         top, button = st.columns([5, 1])
-        top.markdown(f"**{p.model_name}** · compilation #{p.id} · {status_label(p.status)}")
+        top.markdown(f"**{p.model_name}** · compilation #{p.id} · {status_badge(p.status)}")
         if p.is_active:
             st.progress(
                 (p.step - 0.5) / p.step_count,
@@ -129,7 +129,7 @@ def _detail(compilation_id: int) -> None:
             st.rerun()
         return
     head, back = st.columns([5, 1])
-    head.subheader(f"Compilation #{d.id} · {d.model_name} · {status_label(d.status)}")
+    head.subheader(f"Compilation #{d.id} · {d.model_name} · {status_badge(d.status)}")
     if back.button("Close", icon=":material/close:", key="detail_close"):
         _select(None)
         st.rerun()
@@ -202,7 +202,7 @@ filters = HistoryFilter(
     since=datetime.combine(since, time.min).astimezone() if since else None,
     until=datetime.combine(until + timedelta(days=1), time.min).astimezone() if until else None,
 )
-page_number = st.session_state.get("hist_page", 1)
+page_number = pager.current("hist_page")
 result = attempt(
     lambda: history.list_compilations(
         context.uow(), actor, filters, offset=(int(page_number) - 1) * PAGE_SIZE, limit=PAGE_SIZE
@@ -221,12 +221,12 @@ if result is not None:
                 "Status": status_label(r.status)
                 + (" · config-only" if r.config_only else "")
                 + (" · forced" if r.forced else ""),
-                "Requested by": r.requested_by or "—",
+                "Requested by": r.requested_by or "the system",
                 "Requested": r.created_at,
                 "Duration": duration(r.duration_seconds),
-                "Examples": r.example_count,
-                "Est. cost": float(r.cost_estimate) if r.cost_estimate is not None else None,
-                "Score": r.validation_score,
+                "Examples": f"{r.example_count:,}" if r.example_count is not None else "",
+                "Est. cost": money(r.cost_estimate, missing=""),
+                "Score": f"{r.validation_score:.3f}" if r.validation_score is not None else "",
                 "Version": f"v{r.version_number}" if r.version_number else "",
                 "Outcome": r.outcome,
             }
@@ -247,7 +247,7 @@ if result is not None:
         ],
     )
     st.caption(
-        f"{result.total:,} compilation(s) match; newest first; page {int(page_number)} of {pages}. "
+        f"{plural(result.total, 'compilation')} match; newest first; page {int(page_number)} of {pages}. "
         "Select a row to see it in full."
     )
     event = st.dataframe(
@@ -259,8 +259,6 @@ if result is not None:
         key=f"hist_table_{page_number}",
         column_config={
             "Requested": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-            "Est. cost": st.column_config.NumberColumn(format="%.4f"),
-            "Score": st.column_config.NumberColumn(format="%.3f"),
         },
     )
     rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
@@ -269,8 +267,7 @@ if result is not None:
     if chosen is not None and chosen != st.session_state.get("hist_last_pick"):
         _select(chosen)
     st.session_state["hist_last_pick"] = chosen
-    if pages > 1:
-        st.number_input("Page", min_value=1, max_value=pages, step=1, key="hist_page")
+    pager.controls("hist_page", result.total, PAGE_SIZE)
 
 selected = st.session_state.get(SELECTED)
 if selected is not None:

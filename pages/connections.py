@@ -12,6 +12,7 @@ from core.services.catalog import ConnectionView
 from ui import context
 from ui.connection_form import TYPE_LABELS, connection_fields, type_picker
 from ui.errors import attempt, errors_shown
+from ui.formatting import money, plural
 
 actor = context.actor()
 can_manage = actor.can(Permission.MANAGE_CONNECTIONS)
@@ -48,14 +49,10 @@ if rows:
                     "Key": "Entra ID"
                     if c.entra_id
                     else ("present" if c.key_present else "MISSING"),
-                    "Default base model": c.default_base_model or "—",
-                    "Price / 1M tokens (USD)": float(c.price_per_million_tokens),
-                    "Hosting / hour (USD)": float(c.hosting_price_per_hour)
-                    if c.hosting_price_per_hour is not None
-                    else None,
-                    "Monthly budget (USD)": float(c.monthly_budget)
-                    if c.monthly_budget is not None
-                    else None,
+                    "Default base model": c.default_base_model or "the catalogue's",
+                    "Price / 1M tokens": money(c.price_per_million_tokens),
+                    "Hosting / hour": money(c.hosting_price_per_hour, missing="the catalogue's"),
+                    "Monthly budget": money(c.monthly_budget, missing="no budget"),
                     "Models": c.model_count,
                 }
                 for c in rows
@@ -87,7 +84,7 @@ if current is not None:
     if left.button("Test connection", icon=":material/network_check:", key=f"{prefix}_test"):
         with right, st.spinner("Asking the provider for its models…"), errors_shown():
             models = catalog.test_connection(context.uow(), actor, current.id)
-            st.success(f"Connected: {len(models)} model(s) available.")
+            st.success(f"Connected: {plural(len(models), 'model')} available.")
             st.dataframe(
                 pd.DataFrame(
                     [

@@ -15,11 +15,12 @@ from core.services import catalog, curation
 from core.services.curation import ConversationDetail, ConversationFilter
 from core.training import conversations as rules
 from core.training.conversations import MessageDraft
-from ui import context, message_editor
+from ui import context, message_editor, pager
 from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
-from ui.formatting import when
+from ui.formatting import local_time, plural, when, zone_label
 from ui.model_picker import pick_model
+from ui.safe_markdown import without_images
 
 actor = context.actor()
 can_edit = actor.can(Permission.EDIT_TRAINING)
@@ -86,7 +87,7 @@ filters = ConversationFilter(
     changed_since=datetime.combine(since, time.min).astimezone() if since else None,
     search=search,
 )
-page_number = int(st.number_input("Page", min_value=1, value=1, step=1, key="conv_page"))
+page_number = pager.current("conv_page")
 found = attempt(
     lambda: curation.list_conversations(
         context.uow(), actor, model_id, filters, (page_number - 1) * PAGE_SIZE, PAGE_SIZE
@@ -94,11 +95,15 @@ found = attempt(
 )
 rows = found.rows if found else []
 titles = {r.id: f"#{r.id} · {r.title} · {r.status.value}" for r in rows}
+head, new_button = st.columns([4, 1], vertical_alignment="bottom")
 if found is not None:
-    pages = max(1, -(-found.total // PAGE_SIZE))
-    st.caption(f"{found.total:,} conversations match; page {page_number} of {pages}.")
+    head.caption(
+        f"{plural(found.total, 'conversation')} match. Click a row to open it in the editor below."
+    )
+if can_edit and new_button.button("New conversation", icon=":material/add:", key="conv_new"):
+    st.session_state[OPEN] = NEW
 if rows:
-    st.dataframe(
+    event = st.dataframe(
         pd.DataFrame(
             [
                 {
@@ -108,28 +113,28 @@ if rows:
                     "Origin": r.origin_label,
                     "Messages": r.message_count,
                     "Changed by": r.changed_by,
-                    "Changed": r.changed_at,
+                    f"Changed ({zone_label()})": local_time(r.changed_at),
                 }
                 for r in rows
             ]
         ),
         hide_index=True,
         width="stretch",
-        key="conv_table",
+        key=f"conv_table_{model_id}_{page_number}",
+        on_select="rerun",
+        selection_mode="single-row",
     )
-
-o1, o2 = st.columns([3, 1], vertical_alignment="bottom")
-opened = o1.selectbox(
-    "Open a conversation",
-    [None, *titles],
-    format_func=lambda i: "—" if i is None else titles[i],
-    key="conv_pick",
-)
-if opened is not None and st.session_state.get("conv__picked") != opened:
-    st.session_state[OPEN] = opened
-st.session_state["conv__picked"] = opened
-if can_edit and o2.button("New conversation", icon=":material/add:", key="conv_new"):
-    st.session_state[OPEN] = NEW
+    clicked = pager.picked_row(event, [r.id for r in rows], "conv__picked")
+    if clicked is not None:
+        st.session_state[OPEN] = clicked
+elif found is not None:
+    st.info(
+        "No training conversation matches. They come from Train AI on a chat answer, from "
+        "approved transcripts, or from New conversation.",
+        icon=":material/forum:",
+    )
+if found is not None:
+    pager.controls("conv_page", found.total, PAGE_SIZE)
 
 if can_edit and rows:
     with st.expander("Change the status of several conversations"):
@@ -153,7 +158,10 @@ if can_edit and rows:
                 lambda: curation.set_status_bulk(context.uow(), actor, chosen, status)
             )
             if changed is not None:
-                flash(f"{changed} conversation(s) are now {status.value}.", scope="conversations")
+                flash(
+                    f"{plural(changed, 'conversation')} now {status.value}.",
+                    scope="conversations",
+                )
                 st.rerun()
 
 # --- the editor ---------------------------------------------------------------------------
@@ -182,13 +190,17 @@ if detail is None:
     if model_detail is not None:
         system_message, base_model = model_detail.system_message, model_detail.effective_base_model
 else:
-    st.subheader(f"#{detail.id} · {detail.title}")
+    st.subheader(without_images(f"#{detail.id} · {detail.title}"))
     st.caption(
         f"Status **{STATUS_LABELS[detail.status]}** · created by {detail.created_by} on "
         f"{when(detail.created_at)} · last changed by {detail.changed_by} on "
         f"{when(detail.changed_at)}"
     )
     st.info(f"**Origin:** {detail.origin.value} — {detail.origin_label}", icon=":material/link:")
+    rejected = (detail.origin_ref or {}).get("rejected")
+    if isinstance(rejected, str):
+        with st.expander("The answer it corrected (kept as preference data for DPO)"):
+            st.text(rejected)
     if detail.chat_id is not None:
         st.page_link(
             "pages/chats.py",

@@ -12,9 +12,10 @@ from core.permissions import Permission
 from core.services import catalog, history
 from core.services.catalog import RETIREMENT_WINDOW_DAYS
 from ui import context
-from ui.charts import downloadable
+from ui.charts import downloadable, empty_state, from_first_figure, has_figures
 from ui.errors import attempt
-from ui.formatting import duration, usd
+from ui.formatting import currency as currency_name
+from ui.formatting import duration, money
 from ui.retirement import base_model_admin, wind_down_notice
 
 actor = context.actor()
@@ -46,15 +47,27 @@ weeks = st.selectbox(
 # --- deprecation flags first: they need action --------------------------------------------
 in_use = attempt(lambda: catalog.base_models_in_use(context.uow(), actor)) or []
 for row in in_use:
-    if row.flagged and row.shutdown_date is not None and row.days_left is not None:
-        when = (
+    if not row.flagged:
+        continue
+    deadlines = []
+    if row.fine_tuning_ends is not None and row.fine_tuning_days_left is not None:
+        ends = f"{row.fine_tuning_ends:%Y-%m-%d}"
+        deadlines.append(
+            f"takes no new fine-tuning jobs since {ends}"
+            if row.fine_tuning_days_left < 0
+            else f"takes new fine-tuning jobs until {ends} ({row.fine_tuning_days_left} days left)"
+        )
+    if row.shutdown_date is not None and row.days_left is not None:
+        deadlines.append(
             f"was retired on {row.shutdown_date:%Y-%m-%d}"
             if row.days_left < 0
             else f"retires on {row.shutdown_date:%Y-%m-%d}, in {row.days_left} days"
         )
+    if deadlines:
         st.warning(
-            f"Base model **{row.base_model}** {when}. Models on it: {', '.join(row.models)}. "
-            "Move them to another base model and recompile before then.",
+            f"Base model **{row.base_model}** ({row.provider_type.value}) "
+            f"{' and '.join(deadlines)}. Models on it: {', '.join(row.models)}. Move them to "
+            "another connection (Models → Settings → Move) and compile before then.",
             icon=":material/event_busy:",
         )
 
@@ -65,11 +78,15 @@ if summary is not None:
     c1.metric("Compilations", f"{summary.total:,}", help=f"requested in the last {weeks} weeks")
     c2.metric(
         "Success rate",
-        f"{summary.success_rate:.0%}" if summary.success_rate is not None else "—",
+        f"{summary.success_rate:.0%}" if summary.success_rate is not None else "none yet",
         help="Succeeded out of succeeded + failed; skipped and cancelled ones are left out.",
     )
     c3.metric(
-        "Median duration", duration(summary.median_duration_seconds), help="of successful ones"
+        "Median duration",
+        duration(summary.median_duration_seconds)
+        if summary.median_duration_seconds is not None
+        else "none yet",
+        help="of successful ones",
     )
     running = sum(
         summary.by_status.get(s, 0) for s in ("queued", "validating", "uploading", "training")
@@ -81,12 +98,18 @@ with left:
     st.subheader("Compilations per week")
     per_week = attempt(lambda: history.compilations_per_week(context.uow(), actor, weeks))
     if per_week is not None:
+        per_week = from_first_figure(per_week, "compilations", "week")
         chart = (
             alt.Chart(per_week)
             .mark_bar()
             .encode(
                 x=WEEK_AXIS,
-                y=alt.Y("compilations:Q", title="Compilations", stack=True),
+                y=alt.Y(
+                    "compilations:Q",
+                    title="Compilations",
+                    stack=True,
+                    axis=alt.Axis(format="d", tickMinStep=1),
+                ),
                 color=alt.Color(
                     "status:N",
                     scale=alt.Scale(
@@ -96,17 +119,36 @@ with left:
                 tooltip=["week:T", "status", "compilations"],
             )
         )
-        downloadable(chart, per_week, "compilations-per-week", empty="No compilations yet.")
+        downloadable(
+            chart,
+            per_week,
+            "compilations-per-week",
+            values=("compilations",),
+            empty="Each week's compilations by outcome appear here once a trainer compiles a "
+            "model (Models page, Compile tab).",
+        )
 
 with right:
     st.subheader("Success rate and median duration")
     outcomes = attempt(lambda: history.weekly_outcomes(context.uow(), actor, weeks))
     if outcomes is not None:
+        # Local compilations take seconds: minutes would read 0.0000-0.0012.
+        short = bool(outcomes["median_minutes"].dropna().max() < 2) if len(outcomes) else True
+        unit = "seconds" if short else "minutes"
+        outcomes = outcomes.assign(median=outcomes["median_minutes"] * (60 if short else 1)).round(
+            {"median": 1}
+        )
         base = alt.Chart(outcomes).encode(x=WEEK_AXIS)
         chart = alt.layer(
             base.mark_bar(opacity=0.35, color="#5c6bc0").encode(
-                y=alt.Y("median_minutes:Q", title="Median minutes (successful)"),
-                tooltip=["week:T", alt.Tooltip("median_minutes:Q", format=".1f")],
+                y=alt.Y(
+                    "median:Q",
+                    title=f"Median {unit} (successful)",
+                    axis=alt.Axis(
+                        format=".1f" if short else ",.0f", tickMinStep=0.1 if short else 1
+                    ),
+                ),
+                tooltip=["week:T", alt.Tooltip("median:Q", format=".1f", title=unit)],
             ),
             base.mark_line(point=True, color="#2e7d32").encode(
                 y=alt.Y(
@@ -123,7 +165,13 @@ with right:
                 ],
             ),
         ).resolve_scale(y="independent")
-        downloadable(chart, outcomes, "success-and-duration", empty="No finished compilations yet.")
+        downloadable(
+            chart,
+            outcomes.drop(columns=["median"]),
+            "success-and-duration",
+            empty="The share of compilations that succeed, and how long they take, appear here "
+            "once a compilation has succeeded or failed.",
+        )
 
 left, right = st.columns(2)
 with left:
@@ -132,7 +180,17 @@ with left:
         st.caption("Costs and budgets are shown to managers and admins.")
     else:
         costs = attempt(lambda: history.cost_per_month(context.uow(), actor))
-        if costs is not None:
+        billed = costs is not None and (
+            has_figures(costs, ("cost",)) or bool(costs["budget"].notna().any())
+        )
+        if costs is not None and not billed:
+            empty_state(
+                "What compilations cost per month, against each connection's budget, appears "
+                "here once a model compiles on a priced connection such as OpenAI (prices and "
+                "budgets are set on the Connections page). The offline local connection is free."
+            )
+        elif costs is not None:
+            currency = currency_name()
             base = alt.Chart(costs).encode(
                 x=alt.X("yearmonth(month):O", title="Month"),
                 xOffset="connection:N",
@@ -140,12 +198,16 @@ with left:
             )
             chart = alt.layer(
                 base.mark_bar().encode(
-                    y=alt.Y("cost:Q", title="Cost"),
+                    y=alt.Y(
+                        "cost:Q",
+                        title=f"Cost ({currency})",
+                        axis=alt.Axis(format=",.2f", tickMinStep=0.01),
+                    ),
                     tooltip=[
                         "yearmonth(month):O",
                         "connection",
-                        alt.Tooltip("cost:Q", format=".2f"),
-                        "budget",
+                        alt.Tooltip("cost:Q", format=",.2f", title=f"cost ({currency})"),
+                        alt.Tooltip("budget:Q", format=",.2f", title=f"budget ({currency})"),
                     ],
                 ),
                 base.mark_tick(thickness=3, color="#c62828").encode(
@@ -153,11 +215,12 @@ with left:
                     tooltip=["connection", alt.Tooltip("budget:Q", title="monthly budget")],
                 ),
             )
-            downloadable(chart, costs, "cost-per-month", empty="Nothing billed yet.")
+            downloadable(chart, costs, "cost-per-month")
             st.caption(
-                "Bars: what the compilations cost; red marks: the connection's monthly budget. "
-                "A month appears once a connection compiled in it; failed, cancelled and "
-                "skipped compilations cost nothing, so such a month shows 0. Months are UTC."
+                f"Bars: what the compilations cost, in {currency}; red marks: the connection's "
+                "monthly budget. A month appears once a connection compiled in it; failed, "
+                "cancelled and skipped compilations cost nothing, so such a month shows 0. "
+                "Months are UTC."
             )
         hosting = attempt(lambda: history.hosting_cost_per_month(context.uow(), actor))
         deployed = attempt(lambda: history.hosting_now(context.uow(), actor))
@@ -165,7 +228,7 @@ with left:
             st.markdown("**Hosting of deployed models** (billed per hour while deployed)")
             st.metric(
                 "Deployments now",
-                f"{deployed.deployments} · {usd(deployed.per_hour)}/hour",
+                f"{deployed.deployments} · {money(deployed.per_hour)}/hour",
                 help="Remove the ones no version answers from on a model's Versions tab.",
             )
             chart = (
@@ -196,7 +259,11 @@ with right:
             )
         )
         downloadable(
-            chart, scores, "validation-scores", empty="No version has a validation score yet."
+            chart,
+            scores,
+            "validation-scores",
+            empty="Each version's validation score (0 to 1) appears here once a model with "
+            "validation Q&As compiles (add Q&As of type validation on the Q&As page).",
         )
 
 st.subheader("Training data per model")
@@ -213,7 +280,14 @@ if growth is not None:
             tooltip=["week:T", "model", "series", "count"],
         )
     )
-    downloadable(chart, growth, "training-data-growth", empty="No training data yet.")
+    downloadable(
+        chart,
+        growth,
+        "training-data-growth",
+        values=("count",),
+        empty="How many training Q&As and ready conversations each model has, week by week, "
+        "appears here once trainers add them (Q&As and Training conversations pages).",
+    )
     st.caption("Active training Q&As and ready conversations at the end of each week.")
 
 # --- deprecation radar --------------------------------------------------------------------
@@ -226,20 +300,31 @@ radar = pd.DataFrame(
         {
             "Base model": r.base_model,
             "Provider": r.provider_type.value,
-            "Shutdown date": r.shutdown_date,
-            "Days left": r.days_left,
-            "Date from": {"provider": "provider's model list", "admin": "admin's table"}.get(
-                r.source or "", "unknown"
-            ),
-            f"Within {RETIREMENT_WINDOW_DAYS} days": "⚠️ yes" if r.flagged else "",
-            "Models": ", ".join(r.models),
-            "Connections": ", ".join(r.connections),
+            "New jobs until": f"{r.fine_tuning_ends:%Y-%m-%d}"
+            if r.fine_tuning_ends
+            else "no end known",
+            "Days left to fine-tune": f"{r.fine_tuning_days_left:,}"
+            if r.fine_tuning_days_left is not None
+            else "",
+            "Shutdown date": f"{r.shutdown_date:%Y-%m-%d}" if r.shutdown_date else "not announced",
+            "Days left": f"{r.days_left:,}" if r.days_left is not None else "",
+            "Date from": {
+                "provider": "provider's model list",
+                "admin": "admin's table",
+                "catalogue": "the catalogue file",
+            }.get((r.source or "").split(":")[0], r.source or "unknown"),
+            f"Within {RETIREMENT_WINDOW_DAYS} days": "yes" if r.flagged else "no",
+            "Models": ", ".join(r.models) or "none",
+            "Connections": ", ".join(r.connections) or "none",
         }
         for r in in_use
     ]
 )
 if radar.empty:
-    st.caption("No model uses a base model yet.")
+    empty_state(
+        "Base models in use, with the date their provider retires them, appear here once a "
+        "model has a connection and a base model (Models page)."
+    )
 else:
     st.dataframe(radar, hide_index=True, width="stretch")
 if actor.can(Permission.MANAGE_CONNECTIONS):

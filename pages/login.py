@@ -29,19 +29,24 @@ if sso_enabled and getattr(st.user, "is_logged_in", False):
         if st.button("Sign out of single sign-on"):
             st.logout()
 
-st.title("Arbiter Studio")
-st.caption("Fine-tune your company's AI arbiters, and use them in chat.")
-
-with st.form("login", border=True):
-    email = st.text_input("E-mail", autocomplete="username")
-    password = st.text_input("Password", type="password", autocomplete="current-password")
-    submitted = st.form_submit_button("Sign in", type="primary")
+# The form lives in one slot that is emptied the moment the sign-in succeeds: otherwise the
+# filled form stayed on screen under the first page's title while that page ran.
+slot = st.empty()
+with slot.container():
+    st.title("Arbiter Studio")
+    st.caption("Fine-tune your company's AI arbiters, and use them in chat.")
+    with st.form("login", border=True):
+        email = st.text_input("E-mail", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary")
 if submitted:
     try:
         context.sign_in(accounts.log_in(context.uow(), email, password))
-        st.rerun()
     except ArbiterError as exc:
         show_error(exc)
+    else:
+        slot.empty()
+        st.rerun()
 
 if sso_enabled:
     st.divider()

@@ -12,7 +12,7 @@ from core.permissions import Permission
 from core.services import catalog
 from core.services.catalog import ModelDetail, ModelInput
 from core.training.text import RECOMMENDED_SYSTEM_SENTENCES, sentence_count, system_message_advice
-from ui import compile_panel, context, retirement, versions_panel
+from ui import compile_panel, context, evaluation_panel, retirement, versions_panel
 from ui.base_model_picker import base_model_choice, move_section
 from ui.errors import attempt, errors_shown
 
@@ -42,24 +42,40 @@ if "model" in st.query_params and SELECTED not in st.session_state:
         st.session_state[SELECTED] = int(st.query_params["model"])
 
 if summaries:
+    # What to do next (last compilation, changes pending) comes right after the name, and
+    # the counts share one column, so nothing that matters hides behind scrolling at 1440 px.
     tree = pd.DataFrame(
         [
             {
                 "Model": ("\u2003" * m.depth) + ("└ " if m.depth else "") + m.name,
-                "Kind": "arbiter" if m.kind == ModelKind.ARBITER else "assistant (not fine-tuned)",
-                "Connection": m.connection_name or "—",
-                "Base model": m.base_model or "—",
-                "Active version": f"v{m.active_version_number}" if m.active_version_number else "—",
-                "Training Q&As": m.training_qas,
-                "Validation Q&As": m.validation_qas,
-                "Ready conversations": m.ready_conversations,
+                "Active version": f"v{m.active_version_number}"
+                if m.active_version_number
+                else "none",
                 "Last compilation": m.last_compilation_status or "never",
-                "Changes pending": {True: "yes", False: "no", None: "—"}[m.changes_pending],
+                "Changes pending": {True: "yes", False: "no", None: "n/a"}[m.changes_pending],
+                "Training data": (
+                    f"{m.training_qas:,} Q&As · {m.validation_qas:,} validation · "
+                    f"{m.ready_conversations:,} conversations"
+                ),
+                "Kind": "arbiter" if m.kind == ModelKind.ARBITER else "assistant",
+                "Connection": m.connection_name or "none",
+                "Base model": m.base_model or "connection default",
             }
             for m in summaries
         ]
     )
-    st.dataframe(tree, hide_index=True, width="stretch")
+    st.dataframe(
+        tree,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Model": st.column_config.TextColumn(width="medium"),
+            "Active version": st.column_config.TextColumn("Active", width="small"),
+            "Kind": st.column_config.TextColumn(
+                width="small", help="Assistants are not fine-tuned"
+            ),
+        },
+    )
     retirement.flags_banner(at_risk)
     if attempt(lambda: catalog.uses_openai(context.uow(), actor)):
         with st.expander(
@@ -298,16 +314,18 @@ if model.row_version != seen_version:
         st.session_state[seen_key] = model.row_version
         st.rerun()
 
-settings_tab, system_tab, preview_tab, compile_tab, versions_tab, *admin_tabs = st.tabs(
+tabs = st.tabs(
     [
         "Settings",
         "System message",
         "Training set",
         "Compile",
         "Versions",
+        "Evaluate",
         *(["Delete"] if can_manage else []),
     ]
 )
+settings_tab, system_tab, preview_tab, compile_tab, versions_tab, evaluate_tab, *admin_tabs = tabs
 
 with settings_tab:
     if can_manage:
@@ -403,6 +421,9 @@ with compile_tab:
 
 with versions_tab:
     versions_panel.render(model, actor)
+
+with evaluate_tab:
+    evaluation_panel.render(model, actor, conns)
 
 if admin_tabs:
     with admin_tabs[0]:

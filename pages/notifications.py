@@ -5,13 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from core.services import accounts
-from ui import context
+from ui import context, notify_settings
 from ui.errors import attempt, errors_shown
 from ui.formatting import when
 from ui.links import page_link
 
 actor = context.actor()
 st.title("Notifications")
+notify_settings.opt_ins(actor)
+notify_settings.webhooks(actor)
 
 KIND_ICONS = {
     "compilation_ended": ":material/model_training:",

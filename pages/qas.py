@@ -32,6 +32,7 @@ MODEL, PAGE, SIZE, HIGHLIGHT, IDS = (
 )
 SORT, DESC, SELECTED, REVISION = "qas_sort", "qas_desc", "qas_selected", "qas_revision"
 OWN_SAVES, OUTCOME, CONFLICT = "qas_own_saves", "qas_outcome", "qas_conflict"
+ANNOUNCE = "qas_announce"  # a save not yet confirmed with a toast
 SORT_LABELS = {
     "id": "Added (oldest first)",
     "section": "Section",
@@ -48,10 +49,10 @@ st.caption(
     "Question-and-answer pairs: the fixed knowledge a model is fine-tuned on. Each active "
     "training Q&A becomes one training example."
 )
+# One line, so that the actions above the grid stay in view; the colours are in the help.
 st.info(
-    "**Validation Q&As** (amber rows, type VALIDATION) are **kept out of training**; they are asked to each "
-    "new version after a compilation and **used to score it**. Grey italic rows are inactive "
-    "(kept, not trained on); blue-grey rows come from related models and are edited there.",
+    "**Validation Q&As** (amber rows) are **kept out of training** and used to score each new "
+    "version. Grey italic rows are inactive; blue-grey rows come from related models.",
     icon=":material/science:",
 )
 
@@ -125,7 +126,8 @@ def _model_changed() -> None:
 
 if state.get(MODEL) not in names:
     state[MODEL] = models[0].id
-model_id: int = st.selectbox(
+top_left, top_right = st.columns([1, 2])
+model_id: int = top_left.selectbox(
     "Model",
     list(names),
     format_func=lambda i: "\u2003" * depth[i] + names[i],
@@ -139,13 +141,13 @@ assert found_facets is not None
 facets: QAFacets = found_facets
 editor_options: list[int | None] = [None, *facets.editors]
 
+search = top_right.text_input(
+    "Search questions and answers",
+    key="qas_search",
+    placeholder='every word must appear; "quoted words" as a phrase',
+    on_change=_first_page,
+)
 with st.container(border=True):
-    search = st.text_input(
-        "Search questions and answers",
-        key="qas_search",
-        placeholder='every word must appear; "quoted words" as a phrase',
-        on_change=_first_page,
-    )
     f1, f2, f3, f4, f5 = st.columns([3, 1.3, 1.3, 1.8, 1.6])
     sections = f1.multiselect(
         "Sections",
@@ -245,7 +247,7 @@ st.markdown(
         if listing.rows
         else ""
     )
-    + (f"  \nPer section: {per_section}" if per_section else "")
+    + (f" · :small[:gray[per section: {per_section}]]" if per_section else "")
 )
 
 
@@ -261,6 +263,8 @@ def _on_grid_event(payload: Any) -> None:
         save = qa_grid.cell_save(event, state[OWN_SAVES])
         outcome = qa_grid.save_cell(save, state[OWN_SAVES], actor, context.uow)
         state[OUTCOME] = outcome
+        if outcome.saved is not None:
+            state[ANNOUNCE] = outcome.saved.row_version
         if outcome.conflict is not None:
             state[CONFLICT] = outcome.conflict
         _refresh()
@@ -293,12 +297,58 @@ if view is not None:
             _refresh()
             st.rerun()
 
+# The versions shown: a bulk action on chosen rows is refused if any changed since.
+page_versions = {r.id: r.row_version for r in listing.rows if r.editable}
+selected = {i: page_versions[i] for i in state.get(SELECTED, ()) if i in page_versions}
+
+# Actions and the pager sit above the grid, in one row of popovers: rows ticked at the top
+# are acted on at the top, without scrolling past the grid (at 1440 x 900).
+bar = st.container(horizontal=True, vertical_alignment="bottom", wrap=False, key="qas_toolbar")
+with bar:
+    if can_edit:
+        with st.popover(
+            f"Bulk actions ({len(selected):,} ticked)" if selected else "Bulk actions",
+            icon=":material/checklist:",
+            key="qas_pop_bulk",
+        ):
+            qa_panels.bulk_panel(
+                actor, context.uow, query, selected, listing.total, names, _refresh
+            )
+        with st.popover("Add", icon=":material/add:", key="qas_pop_add"):
+            qa_panels.add_form(actor, context.uow, model_id, _refresh)
+        with st.popover("Paste rows", icon=":material/content_paste:", key="qas_pop_paste"):
+            qa_panels.paste_panel(actor, context.uow, model_id, _refresh)
+        with st.popover("Import", icon=":material/upload:", key="qas_pop_import"):
+            qa_panels.import_panel(actor, context.uow, model_id, _refresh)
+    with st.popover("Export", icon=":material/download:", key="qas_pop_export"):
+        qa_panels.export_panel(actor, context.uow, query, listing.total)
+    st.space("stretch")
+    if st.button(
+        "Previous", icon=":material/chevron_left:", disabled=page_number <= 1, key="qas_prev"
+    ):
+        state[PAGE] = page_number - 1
+        st.rerun()
+    if st.button(
+        "Next", icon=":material/chevron_right:", disabled=page_number >= pages, key="qas_next"
+    ):
+        state[PAGE] = page_number + 1
+        st.rerun()
+    st.number_input(
+        f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key=PAGE, width=110
+    )
+
 last = state.get(OUTCOME)
 if last is not None and view is None:
     if last.error:
         st.error(last.error, icon=":material/error:")
     elif last.saved is not None:
-        st.caption(f"✓ Saved Q&A #{last.saved.id} (version {last.saved.row_version}).")
+        if state.pop(ANNOUNCE, None) == last.saved.row_version:
+            # A toast nobody can miss, once per save; the line below stays as a record.
+            st.toast(f"Saved Q&A #{last.saved.id}.", icon=":material/check_circle:")
+        st.markdown(
+            f":green[:material/check_circle: Saved Q&A #{last.saved.id} "
+            f"(version {last.saved.row_version}).]"
+        )
 
 st.caption(
     "Double-click a cell to edit it; Enter saves, Shift+Enter starts a new line in long texts, "
@@ -320,32 +370,3 @@ qa_grid.render(
     key=f"qas_grid_{model_id}",
     on_event=_on_grid_event,
 )
-
-p1, p2, p3, p4 = st.columns([1, 1, 2, 4], vertical_alignment="center")
-if p1.button("Previous", icon=":material/chevron_left:", disabled=page_number <= 1, key="qas_prev"):
-    state[PAGE] = page_number - 1
-    st.rerun()
-if p2.button(
-    "Next", icon=":material/chevron_right:", disabled=page_number >= pages, key="qas_next"
-):
-    state[PAGE] = page_number + 1
-    st.rerun()
-p3.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key=PAGE)
-
-# The versions shown: a bulk action on chosen rows is refused if any changed since.
-page_versions = {r.id: r.row_version for r in listing.rows if r.editable}
-selected = {i: page_versions[i] for i in state.get(SELECTED, ()) if i in page_versions}
-
-tabs = ["Bulk actions", "Add", "Paste rows", "Import", "Export"] if can_edit else ["Export"]
-panels = dict(zip(tabs, st.tabs(tabs), strict=True))
-if can_edit:
-    with panels["Bulk actions"]:
-        qa_panels.bulk_panel(actor, context.uow, query, selected, listing.total, names, _refresh)
-    with panels["Add"]:
-        qa_panels.add_form(actor, context.uow, model_id, _refresh)
-    with panels["Paste rows"]:
-        qa_panels.paste_panel(actor, context.uow, model_id, _refresh)
-    with panels["Import"]:
-        qa_panels.import_panel(actor, context.uow, model_id, _refresh)
-with panels["Export"]:
-    qa_panels.export_panel(actor, context.uow, query, listing.total)

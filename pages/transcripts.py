@@ -10,15 +10,18 @@ from core.domain import TranscriptStatus
 from core.permissions import Permission
 from core.services import catalog, curation
 from core.services.curation import Decision, TranscriptView
-from ui import context, message_editor
+from ui import context, message_editor, pager
 from ui.errors import attempt, show_error
 from ui.flash import flash, show_flash
-from ui.formatting import day
+from ui.formatting import day, local_time, plural, zone_label
 from ui.model_picker import pick_model
+from ui.safe_markdown import without_images
 
 actor = context.actor()
 can_edit = actor.can(Permission.EDIT_TRAINING)
 EDITING = "tx_editing"  # the transcript open in the editor before approval
+SHOWN = "tx_shown"  # the transcript opened from the all-transcripts table
+LAST = "tx_last_decided"  # the transcript decided last, which Undo takes back
 PAGE_SIZE = 100
 
 st.title("Transcript curation")
@@ -27,9 +30,28 @@ st.caption(
     "ones become **ready** training conversations for the next compilation."
 )
 show_flash("transcripts")
+last_decided: int | None = st.session_state.get(LAST)
+if (
+    last_decided is not None
+    and can_edit
+    and st.button(
+        f"Undo the decision on #{last_decided}",
+        icon=":material/undo:",
+        key="tx_undo",
+        shortcut="Alt+U",
+        help="Alt+U · it waits for review again",
+    )
+):
+    taken_back = int(last_decided)
+    undone = attempt(lambda: curation.undo_decision(context.uow(), actor, taken_back))
+    st.session_state.pop(LAST, None)
+    if undone is not None:
+        flash(undone.message, scope="transcripts")
+        st.rerun()
 
 models = attempt(lambda: catalog.list_models(context.uow(), actor)) or []
-model = pick_model(models, "tx_model")
+waiting = attempt(lambda: curation.waiting_by_model(context.uow(), actor)) or {}
+model = pick_model(models, "tx_model", counts=waiting, counted="waiting")
 if model is None:
     st.stop()
 assert model is not None
@@ -54,14 +76,18 @@ review_tab, import_tab, all_tab = st.tabs(["Review", "Import", "All transcripts"
 def _decided(decision: Decision | None) -> None:
     if decision is not None:
         flash(decision.message, scope="transcripts")
+        st.session_state[LAST] = decision.transcript_id
         st.session_state.pop(EDITING, None)
         st.rerun()
 
 
 def _show(item: TranscriptView) -> None:
-    st.subheader(f"#{item.id} · {item.title}")
+    # The title and the file's name come from the imported file: no image in them loads.
+    st.subheader(without_images(f"#{item.id} · {item.title}"))
     st.caption(
-        f"From {item.source_label} · imported by {item.imported_by} on {day(item.imported_at)}"
+        without_images(
+            f"From {item.source_label} · imported by {item.imported_by} on {day(item.imported_at)}"
+        )
     )
     for warning in item.pii_warnings:
         st.warning(f"Personal data? {warning}", icon=":material/privacy_tip:")
@@ -130,7 +156,9 @@ def _review(item: TranscriptView) -> None:
         reason = st.text_input(
             "Reason for rejecting", placeholder="e.g. promises something we do not offer"
         )
-        if st.form_submit_button("Reject", icon=":material/block:"):
+        if st.form_submit_button(
+            "Reject", icon=":material/block:", shortcut="Alt+X", help="Alt+X · with the reason"
+        ):
             _decided(
                 attempt(
                     lambda: curation.reject_transcript(
@@ -149,7 +177,7 @@ with review_tab:
         if st.button(f"Put the {progress.skipped:,} skipped back in the queue", key="tx_requeue"):
             count = attempt(lambda: curation.requeue_skipped(context.uow(), actor, model_id))
             if count is not None:
-                flash(f"{count:,} transcripts are back in the queue.", scope="transcripts")
+                flash(f"{plural(count, 'transcript')} back in the queue.", scope="transcripts")
                 st.rerun()
     else:
         st.success("Nothing is waiting for review for this model.")
@@ -167,7 +195,45 @@ with import_tab:
         upload = st.file_uploader(
             "Transcript file", type=["jsonl", "json", "ndjson", "csv"], key="tx_upload"
         )
-        if st.button("Import", type="primary", key="tx_import", disabled=upload is None):
+        preview = None
+        if upload is not None:
+            name, content = upload.name, upload.getvalue()
+            # Read as the import will read it, before anything is written.
+            preview = attempt(
+                lambda: curation.preview_transcripts(context.uow(), actor, name, content)
+            )
+        if preview is not None:
+            st.markdown(
+                f"**{plural(preview.total, 'transcript')}** in {preview.file}"
+                + (
+                    f" · {preview.with_personal_data:,} with personal-data warnings"
+                    if preview.with_personal_data
+                    else ""
+                )
+            )
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Title": r.title,
+                            "Messages": r.messages,
+                            "Roles": r.roles,
+                            "Personal data?": r.personal_data or "no",
+                        }
+                        for r in preview.sample
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+            if preview.total > len(preview.sample):
+                st.caption(f"The first {len(preview.sample):,} are shown.")
+        if st.button(
+            f"Import {plural(preview.total, 'transcript')}" if preview else "Import",
+            type="primary",
+            key="tx_import",
+            disabled=preview is None or not preview.total,
+        ):
             assert upload is not None
             name, content = upload.name, upload.getvalue()
             result = attempt(
@@ -175,45 +241,72 @@ with import_tab:
             )
             if result is not None:
                 flash(
-                    f"Imported {result.imported:,} transcripts from {result.file} "
+                    f"Imported {plural(result.imported, 'transcript')} from {result.file} "
                     f"({result.with_personal_data:,} with personal-data warnings).",
                     scope="transcripts",
                 )
                 st.rerun()
 
 with all_tab:
-    c1, c2 = st.columns([2, 1])
+    c1, _ = st.columns([2, 3])
     status = c1.selectbox(
         "Status",
         [None, *TranscriptStatus],
         format_func=lambda s: "all" if s is None else s.value,
         key="tx_all_status",
+        on_change=pager.reset,
+        args=("tx_all_page",),
     )
-    page_number = int(c2.number_input("Page", min_value=1, value=1, step=1, key="tx_all_page"))
+    page_number = pager.current("tx_all_page")
     listing = attempt(
         lambda: curation.list_transcripts(
             context.uow(), actor, model_id, status, (page_number - 1) * PAGE_SIZE, PAGE_SIZE
         )
     )
     if listing is not None:
-        pages = max(1, -(-listing.total // PAGE_SIZE))
-        st.caption(f"{listing.total:,} transcripts; page {page_number} of {pages}.")
+        st.caption(f"{plural(listing.total, 'transcript')}. Click a row to open it below.")
         if listing.rows:
-            st.dataframe(
+            event = st.dataframe(
                 pd.DataFrame(
                     [
                         {
                             "#": r.id,
                             "Title": r.title,
                             "Status": r.status.value,
+                            "Reject reason": r.reject_reason or "",
                             "From": r.source_label,
                             "Messages": r.message_count,
-                            "Personal data?": "yes" if r.personal_data else "",
-                            "Imported": r.imported_at,
+                            "Personal data?": "yes" if r.personal_data else "no",
+                            f"Imported ({zone_label()})": local_time(r.imported_at),
                         }
                         for r in listing.rows
                     ]
                 ),
                 hide_index=True,
                 width="stretch",
+                key=f"tx_all_table_{model_id}_{page_number}",
+                on_select="rerun",
+                selection_mode="single-row",
+                column_config={"Reject reason": st.column_config.TextColumn(width="large")},
             )
+            clicked = pager.picked_row(event, [r.id for r in listing.rows], "tx__picked")
+            if clicked is not None:
+                st.session_state[SHOWN] = clicked
+        pager.controls("tx_all_page", listing.total, PAGE_SIZE)
+    shown_id = st.session_state.get(SHOWN)
+    if shown_id is not None:
+        opened_id = int(shown_id)
+        shown = attempt(lambda: curation.get_transcript(context.uow(), actor, opened_id))
+        if shown is not None and shown.model_id == model_id:
+            with st.container(border=True):
+                _show(shown)
+                decided = f"{shown.status.value}"
+                if shown.reviewed_by:
+                    decided += f" by {shown.reviewed_by} on {day(shown.reviewed_at)}"
+                st.markdown(f"**Status:** {decided}")
+                if shown.reject_reason:
+                    st.markdown(f"**Reject reason:** {shown.reject_reason}")
+                message_editor.message_list(shown.messages, shown.times)
+                if st.button("Close", key="tx_close_shown"):
+                    st.session_state.pop(SHOWN, None)
+                    st.rerun()

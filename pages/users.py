@@ -9,6 +9,7 @@ from core.domain import Role
 from core.services import accounts
 from ui import context
 from ui.errors import attempt, errors_shown
+from ui.formatting import when
 
 actor = context.actor()
 st.title("Users")
@@ -25,10 +26,10 @@ st.dataframe(
                 "E-mail": u.email,
                 "Name": u.display_name,
                 "Role": u.role.value,
-                "Active": u.is_active,
+                "Active": "yes" if u.is_active else "no (disabled)",
                 "Sign-in": "password" if u.has_password else "single sign-on only",
-                "Locked until": u.locked_until,
-                "Last sign-in": u.last_login_at,
+                "Locked until": when(u.locked_until) if u.locked_until else "not locked",
+                "Last sign-in": when(u.last_login_at) if u.last_login_at else "never",
             }
             for u in rows
         ]

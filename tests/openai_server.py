@@ -536,6 +536,8 @@ class FakeOpenAI:
         self.requests: list[tuple[str, str]] = []  # (method, path without query)
         self.request_log: list[RecordedRequest] = []
         self.chat_requests: list[JSON] = []
+        # Instead of the echo rule, a test may answer chats itself (e.g. as a judge would).
+        self.chat_answer: Callable[[str, list[Any]], str] | None = None
         self.server_errors: list[str] = []  # tracebacks of bugs in this server
         # Lists ("files", "jobs", "events", "checkpoints") that repeat their first page with
         # has_more: true and ignore metadata filters, as a stateless mock does.
@@ -1406,7 +1408,7 @@ class FakeOpenAI:
         model = self._resolve_model(requested)
         if model is None:
             raise self._model_not_found(requested)
-        answer = echo_answer(requested, messages)
+        answer = (self.chat_answer or echo_answer)(requested, messages)
         prompt_tokens = sum(
             _words(_message_text(m.get("content"))) for m in messages if isinstance(m, dict)
         )

@@ -10,7 +10,7 @@ from core.services import catalog, compilation
 from core.services.catalog import BaseModelRow, ConnectionView, ModelDetail, MoveTarget
 from ui import context
 from ui.errors import attempt, errors_shown
-from ui.formatting import usd
+from ui.formatting import money
 
 
 def _label(row: BaseModelRow | None, name: str) -> str:
@@ -18,9 +18,9 @@ def _label(row: BaseModelRow | None, name: str) -> str:
         return name
     facts = [row.provider_type.value]
     if row.training_price_per_million is not None:
-        facts.append(f"{usd(row.training_price_per_million)}/1M training tokens")
+        facts.append(f"{money(row.training_price_per_million)}/1M training tokens")
     if row.hosting_price_per_hour is not None:
-        facts.append(f"{usd(row.hosting_price_per_hour)}/hour hosted")
+        facts.append(f"{money(row.hosting_price_per_hour)}/hour hosted")
     if row.fine_tuning_ends is not None:
         facts.append(f"new jobs until {row.fine_tuning_ends.isoformat()}")
     if not row.fine_tunable:

@@ -3,6 +3,8 @@ training metrics, dataset and downloads."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -43,44 +45,73 @@ def status_notice(d: CompilationDetail) -> None:
         st.success(f"Succeeded.{made}" + (f" {d.reason}" if d.reason else ""))
 
 
-def summary_tab(d: CompilationDetail) -> None:
-    status_notice(d)
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Requested by", d.requested_by or "—", help=f"at {when(d.created_at)}")
-    c2.metric("Duration", duration(d.duration_seconds))
-    c3.metric("Version", f"v{d.version.number}" if d.version else "none")
-    c4.metric("Base model", d.base_model or "—")
-
+def _cost_metrics(d: CompilationDetail) -> None:
     st.markdown("**Cost**: estimated before training against what the provider trained")
     k1, k2, k3, k4 = st.columns(4)
     k1.metric(
         "Estimated billed tokens",
         f"{d.billed_tokens_estimate:,}" if d.billed_tokens_estimate else "—",
     )
-    trained_delta = (
-        d.trained_tokens - d.billed_tokens_estimate
-        if d.trained_tokens is not None and d.billed_tokens_estimate
-        else None
-    )
-    k2.metric(
-        "Trained tokens",
-        f"{d.trained_tokens:,}" if d.trained_tokens is not None else "—",
-        delta=f"{trained_delta:+,} vs estimate" if trained_delta is not None else None,
-        delta_color="off",
-    )
+    k2.metric("Trained tokens", f"{d.trained_tokens:,}" if d.trained_tokens is not None else "—")
     k3.metric("Estimated cost", money(d.cost_estimate))
     actual = d.actual_cost_or_computed
     cost_delta = (
         actual - d.cost_estimate if actual is not None and d.cost_estimate is not None else None
     )
+    # Only a difference worth a cent and 5 % of the estimate is one: "+0.0000" in red read
+    # as an overspend that did not happen.
+    meaningful = cost_delta is not None and abs(cost_delta) >= max(
+        Decimal("0.01"), abs(d.cost_estimate or Decimal(0)) * Decimal("0.05")
+    )
     k4.metric(
         "Actual cost",
         money(actual),
-        delta=f"{cost_delta:+.4f} vs estimate" if cost_delta is not None else None,
+        delta=f"{money(cost_delta)} vs estimate" if meaningful and cost_delta is not None else None,
         delta_color="inverse",
         help="The provider's cost where it reported one, else the trained tokens at the "
         "connection's price per 1M tokens.",
     )
+    explained = _epochs_note(d)
+    if explained:
+        st.caption(explained)
+
+
+def _epochs_note(d: CompilationDetail) -> str | None:
+    """Why trained tokens differ from the estimate: providers bill the file once per epoch,
+    and with epochs on auto the provider chooses how many."""
+    if not d.token_count or d.trained_tokens is None or not d.billed_tokens_estimate:
+        return None
+    assumed = d.billed_tokens_estimate / d.token_count
+    ran = d.trained_tokens / d.token_count
+    passes = (
+        f"about {ran:,.1f} epochs"
+        if ran >= 0.95
+        else "less than one pass over the file: this provider counts tokens its own way "
+        "(the offline local provider indexes answers and trains nothing)"
+    )
+    return (
+        f"Billed tokens = the {d.token_count:,} tokens of the training file × the number of "
+        f"epochs (passes over the file). The estimate assumed {assumed:,.1f} epochs "
+        f"({d.billed_tokens_estimate:,} tokens); the provider trained {d.trained_tokens:,} "
+        f"tokens, {passes}. With epochs on auto the provider chooses how many."
+    )
+
+
+def summary_tab(d: CompilationDetail) -> None:
+    status_notice(d)
+    c1, c2, c3 = st.columns(3)
+    c1.metric(
+        "Requested by",
+        d.requested_by or "the system",
+        help=f"at {when(d.created_at)}"
+        + ("" if d.requested_by else "; no person asked for it (command line or scheduled)"),
+    )
+    c2.metric("Duration", duration(d.duration_seconds))
+    c3.metric("Version", f"v{d.version.number}" if d.version else "none")
+    # In full: a metric cuts long names such as gpt-4o-mini-2024-07-18 with an ellipsis.
+    st.markdown(f"**Base model**: `{d.base_model}`" if d.base_model else "**Base model**: none")
+
+    _cost_metrics(d)
 
     st.markdown("**Quality**: validation Q&As asked to the new version")
     q1, q2 = st.columns(2)
@@ -116,11 +147,8 @@ def summary_tab(d: CompilationDetail) -> None:
         "Provider job": d.provider_job_id or "—",
         "Provider model": d.provider_model or "—",
     }
-    st.dataframe(
-        pd.DataFrame({"Fact": list(facts), "Value": list(facts.values())}),
-        hide_index=True,
-        width="stretch",
-    )
+    # A static table shows every row: a scrolling grid cut the facts mid-row.
+    st.table(pd.DataFrame({"Fact": list(facts), "Value": list(facts.values())}).set_index("Fact"))
 
 
 def findings_tab(d: CompilationDetail) -> None:
@@ -140,9 +168,13 @@ def findings_tab(d: CompilationDetail) -> None:
         )
     )
     for f in d.findings[:300]:
-        icon = "🛑" if f.severity == "error" else "⚠️"
+        badge = (
+            ":red-badge[:material/error: error]"
+            if f.severity == "error"
+            else ":orange-badge[:material/warning: warning]"
+        )
         with st.container(border=True):
-            st.markdown(f"{icon} **{f.where}**")
+            st.markdown(f"{badge} **{f.where}**")
             # The message may quote training text: st.text never renders it as markup.
             st.text(f.message)
             for record in [r for r in f.records if r.link][:5]:

@@ -13,9 +13,9 @@ from core.services.catalog import ModelDetail
 from core.services.compilation import CompilationView, Preflight
 from core.training.builder import SourceRef
 from core.training.findings import Finding
-from ui import context
+from ui import compile_live, context
 from ui.errors import attempt, errors_shown
-from ui.formatting import when
+from ui.formatting import money, plural, when
 from ui.links import record_url
 
 REFRESH_SECONDS = 2
@@ -61,6 +61,7 @@ def _live_status(model_id: int, actor: Actor, compilation_id: int) -> None:
 def _status(view: CompilationView, actor: Actor) -> None:
     icon = _STATUS_ICON[view.status]
     st.subheader(f"Compilation #{view.id}: {view.status.value}")
+    st.markdown(compile_live.step_line(view))
     who = f" by {view.requested_by}" if view.requested_by else ""
     st.caption(
         f"Requested{who} at {when(view.created_at)}"
@@ -75,10 +76,9 @@ def _status(view: CompilationView, actor: Actor) -> None:
     elif view.status in (CompilationStatus.CANCELLED, CompilationStatus.SKIPPED):
         st.info(view.reason or view.status.value, icon=icon)
     else:
-        steps = ["queued", "validating", "uploading", "training"]
-        done = steps.index(view.status.value) + 1
         provider = f" · provider: {view.provider_status}" if view.provider_status else ""
-        st.progress(done / (len(steps) + 1), text=f"{view.status.value}{provider}")
+        if provider:
+            st.caption(provider.removeprefix(" · "))
         if view.cancel_requested:
             st.warning("Cancelling…")
         elif actor.can(Permission.COMPILE) and st.button(
@@ -87,43 +87,14 @@ def _status(view: CompilationView, actor: Actor) -> None:
             with errors_shown():
                 compilation.cancel_compilation(context.uow(), actor, view.id)
                 st.toast(f"Cancel requested for compilation #{view.id}.")
-    columns = st.columns(4)
-    columns[0].metric(
-        "Examples", f"{view.example_count:,}" if view.example_count is not None else "—"
-    )
-    columns[1].metric("Tokens", f"{view.token_count:,}" if view.token_count is not None else "—")
-    cost = view.actual_cost if view.actual_cost is not None else view.cost_estimate
-    columns[2].metric(
-        "Cost" if view.actual_cost is not None else "Estimated cost",
-        f"{cost:,.2f}" if cost is not None else "—",
-    )
-    columns[3].metric(
-        "Validation score",
-        f"{view.validation_score:.3f}" if view.validation_score is not None else "—",
-        help="Mean token-overlap F1 of the version's answers to the validation Q&As.",
-    )
+    compile_live.figures(view)
+    compile_live.loss_chart(actor, view)
     if view.findings:
         with st.expander(
             f"Findings ({len(view.findings)})", expanded=view.status == CompilationStatus.FAILED
         ):
             _findings_table(view.findings, f"findings_{view.id}")
-    events = attempt(lambda: compilation.compilation_events(context.uow(), actor, view.id)) or []
-    with st.expander("Build log and provider events", expanded=not view.finished):
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "Time": e.created_at,
-                        "Source": "worker" if e.event_type == "status" else "provider",
-                        "Level": e.level,
-                        "Message": e.message,
-                    }
-                    for e in events[-200:]
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+    compile_live.build_log(actor, view)
 
 
 def _where(ref: SourceRef) -> str:
@@ -179,7 +150,7 @@ def _preflight_result(result: Preflight) -> None:
     c1.metric("Examples", f"{result.example_count:,}")
     c2.metric("Tokens", f"{result.total_tokens:,}")
     c3.metric("Billed tokens (est.)", f"{result.estimate.billed_tokens:,}")
-    c4.metric("Estimated cost", f"{result.estimate.cost:,.2f}")
+    c4.metric("Estimated cost", money(result.estimate.cost))
     st.caption(
         f"{result.sources} · base model {result.base_model or '—'} · "
         f"{result.estimate.describe()} · {result.budget.describe()} · "
@@ -221,7 +192,7 @@ def _preflight_result(result: Preflight) -> None:
             f"{n:,} {code.replace('_', ' ')}" for _, code, n in result.finding_counts
         )
         st.markdown(
-            f"**Findings:** {result.errors:,} errors, {result.warnings:,} warnings ({counts})"
+            f"**Findings:** {plural(result.errors, 'error')}, {plural(result.warnings, 'warning')} ({counts})"
         )
         _findings_table(result.findings, f"preflight_findings_{result.model_id}")
 
@@ -235,7 +206,14 @@ def _compile_section(model: ModelDetail, actor: Actor, *, running: bool) -> None
     if actor.can(Permission.OVERRIDE_BUDGET):
         override = st.checkbox("Override the monthly budget", key=f"compile_override_{model.id}")
     if st.button(
-        "Compile", type="primary", icon=":material/play_arrow:", key=f"compile_{model.id}"
+        "Compile",
+        type="primary",
+        icon=":material/play_arrow:",
+        key=f"compile_{model.id}",
+        disabled=running,
+        help="One compilation runs per model at a time: wait for this one or cancel it."
+        if running
+        else None,
     ):
         with errors_shown():
             queued = compilation.request_compilation(

@@ -26,6 +26,7 @@ _COOKIE_TO_CLEAR = "auth_cookie_to_clear"
 
 @st.cache_resource(show_spinner=False)
 def _session_factory(url: str) -> SessionFactory:
+    config.keep_files_private()  # once per app process, before the database is opened
     engine = db.get_engine(url)
     db.upgrade(engine)
     return db.session_factory(engine)

@@ -8,17 +8,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
+from core import config
 from core.domain import CompilationStatus, as_utc
 
-STATUS_ICONS = {
-    CompilationStatus.QUEUED: "⏳",
-    CompilationStatus.VALIDATING: "🔎",
-    CompilationStatus.UPLOADING: "⬆️",
-    CompilationStatus.TRAINING: "🏋️",
-    CompilationStatus.SUCCEEDED: "✅",
-    CompilationStatus.FAILED: "❌",
-    CompilationStatus.CANCELLED: "🚫",
-    CompilationStatus.SKIPPED: "⏭️",
+# A colour and a Material icon beside the word: emoji rendered as empty boxes where the
+# browser's font lacked them, and the word is what carries the meaning.
+STATUS_BADGES = {
+    CompilationStatus.QUEUED: ("gray", "schedule"),
+    CompilationStatus.VALIDATING: ("blue", "fact_check"),
+    CompilationStatus.UPLOADING: ("blue", "upload"),
+    CompilationStatus.TRAINING: ("orange", "model_training"),
+    CompilationStatus.SUCCEEDED: ("green", "check_circle"),
+    CompilationStatus.FAILED: ("red", "error"),
+    CompilationStatus.CANCELLED: ("gray", "block"),
+    CompilationStatus.SKIPPED: ("violet", "skip_next"),
 }
 
 
@@ -69,6 +72,8 @@ def day(moment: datetime | date | None) -> str:
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "—"
+    if 0 < seconds < 1:
+        return "under 1 s"
     total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
@@ -79,14 +84,31 @@ def duration(seconds: float | None) -> str:
     return f"{secs} s"
 
 
-def money(amount: Decimal | float | None) -> str:
-    return "—" if amount is None else f"{Decimal(str(amount)):,.4f}"
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 checkpoint``, ``2 checkpoints``, ``1,000 entries`` (with ``many`` for irregulars)."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
-def usd(amount: Decimal | float | None, places: int = 2) -> str:
-    """An amount with its currency: every price in the studio is in US dollars."""
-    return "—" if amount is None else f"USD {Decimal(str(amount)):,.{places}f}"
+def currency() -> str:
+    return config.currency()
+
+
+def money(amount: Decimal | float | None, *, missing: str = "—") -> str:
+    """An amount with its currency: cents, or four decimals under one unit (a small training
+    run), so that a real cost never reads as 0.00."""
+    if amount is None:
+        return missing
+    value = Decimal(str(amount))
+    places = 4 if value and abs(value) < 1 else 2
+    return f"{value:,.{places}f} {config.currency()}"
 
 
 def status_label(status: CompilationStatus) -> str:
-    return f"{STATUS_ICONS.get(status, '')} {status.value}".strip()
+    """The status as a word, for tables and pickers (which show no Markdown)."""
+    return CompilationStatus(status).value
+
+
+def status_badge(status: CompilationStatus) -> str:
+    """The status as a coloured badge with an icon and the word, for Markdown."""
+    colour, icon = STATUS_BADGES.get(CompilationStatus(status), ("gray", "help"))
+    return f":{colour}-badge[:material/{icon}: {CompilationStatus(status).value}]"

@@ -36,3 +36,12 @@ def record_url(ref: SourceRef) -> str | None:
     if ref.kind == "conversation":
         return f"conversations?model={ref.model_id}&conversation={ref.record_id}"
     return None
+
+
+def record_link(ref: SourceRef) -> str | None:
+    """The same as a page link ("pages/x.py?...") for ``page_link``."""
+    url = record_url(ref)
+    if url is None:
+        return None
+    page, _, query = url.partition("?")
+    return f"pages/{page}.py?{query}"

@@ -16,6 +16,7 @@ import streamlit as st
 
 from core.domain import MessageRole
 from core.training.conversations import MessageDraft
+from ui.safe_markdown import without_images
 
 ROLES = [MessageRole.USER, MessageRole.ASSISTANT, MessageRole.SYSTEM]
 WEIGHTS = [1, 0]
@@ -177,8 +178,8 @@ def message_editor(
                     label_visibility="collapsed",
                 )
             with preview:
-                # Markdown only: Streamlit escapes HTML in user text.
-                st.markdown(content or "_(empty)_")
+                # Markdown only: Streamlit escapes HTML in user text; images stay text.
+                st.markdown(without_images(content) or "_(empty)_")
     a_user, a_assistant, _ = st.columns([1, 1, 3])
     a_user.button(
         "Add user message",
@@ -214,5 +215,6 @@ def message_list(messages: Sequence[MessageDraft], times: Sequence[str | None] =
                 facts.append("context only (weight 0)")
             if index < len(times) and times[index]:
                 facts.append(str(times[index]))
-            st.caption(" · ".join(facts))
-            st.markdown(message.content)
+            # An imported participant's name is text from the file too.
+            st.caption(without_images(" · ".join(facts)))
+            st.markdown(without_images(message.content))

@@ -121,7 +121,12 @@ CSS = {
     },
     ".ag-row.qa-inactive .ag-cell": {"color": "#8a8a8a", "font-style": "italic"},
     ".ag-row.qa-readonly": {"background-color": "#eef1f6 !important"},
-    ".ag-row.qa-highlight": {"box-shadow": "inset 0 0 0 2px #ff4b4b"},
+    # Blue, not the theme's red: a red outline on a row or a just-saved cell reads as an error.
+    ".ag-row.qa-highlight": {"box-shadow": "inset 0 0 0 2px #1c83e1"},
+    ".ag-cell.ag-cell-focus:not(.ag-cell-inline-editing)": {
+        "border-color": "#1c83e1 !important",
+        "outline-color": "#1c83e1 !important",
+    },
 }
 
 

@@ -27,6 +27,7 @@ from core.services.qas import (
 from core.tabular import Progress, Table
 from core.uow import UnitOfWork
 from ui.errors import show_error
+from ui.formatting import plural
 
 UNDO_KEY = "qas_undo"
 CONFIRM_KEY = "qas_bulk_confirm"
@@ -273,7 +274,7 @@ def _confirm_import(
         )
     verb = "Add" if table.kind == "paste" else "Import"
     if st.button(
-        f"{verb} {writes:,} rows",
+        f"{verb} {plural(writes, 'row')}",
         type="primary",
         key=f"{prefix}_commit",
         disabled=not writes or not leave_out,

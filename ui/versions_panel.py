@@ -12,7 +12,7 @@ from core.services.catalog import ModelDetail
 from core.services.compilation import VersionView
 from ui import context
 from ui.errors import attempt, errors_shown
-from ui.formatting import usd
+from ui.formatting import money
 
 
 def render(model: ModelDetail, actor: Actor) -> None:
@@ -101,7 +101,7 @@ def _deployment(v: VersionView) -> str:
     if not v.deployment_state:
         return "not needed"
     state = DEPLOYMENT_STATES.get(v.deployment_state, v.deployment_state)
-    price = f", {usd(v.hosting_price_per_hour)}/hour" if v.hosting_price_per_hour else ""
+    price = f", {money(v.hosting_price_per_hour)}/hour" if v.hosting_price_per_hour else ""
     return f"{v.deployment_name or 'unnamed'}: {state}{price}"
 
 
@@ -114,7 +114,7 @@ def _deployments(model: ModelDetail, actor: Actor, listed: list[VersionView]) ->
     hourly = sum((v.hosting_price_per_hour or 0) for v in billed)
     st.caption(
         f"{len(billed)} deployment(s) exist for {model.name}"
-        + (f", {usd(hourly)}/hour together" if hourly else "")
+        + (f", {money(hourly)}/hour together" if hourly else "")
         + (f"; {len(unused)} of them serve no active or pinned version." if unused else ".")
     )
     if not actor.can(Permission.MANAGE_VERSIONS):

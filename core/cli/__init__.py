@@ -13,12 +13,12 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import OperationalError
 
-from core.cli import catalogue, compiling, data, setup
+from core.cli import backups, catalogue, compiling, data, evaluation, models, setup
 from core.cli.base import COMMANDS
 from core.errors import ArbiterError
 
 # The command groups, in the order --help lists them.
-GROUPS = (setup, data, compiling, catalogue)
+GROUPS = (setup, models, data, compiling, catalogue, evaluation, backups)
 
 
 def build_parser() -> argparse.ArgumentParser:

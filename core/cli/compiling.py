@@ -78,7 +78,7 @@ def cmd_export_training_set(args: argparse.Namespace) -> int:
 
     uow = open_uow()
     model = catalog.get_model_by_name(uow, CLI_ACTOR, args.model)
-    content = compilation.export_training_set(uow, CLI_ACTOR, model.id)
+    content = compilation.export_training_set(uow, CLI_ACTOR, model.id, args.method)
     if args.file == "-":
         sys.stdout.buffer.write(content)
         return 0
@@ -120,6 +120,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     )
     p.add_argument("model", help="model name")
     p.add_argument("file", help="the file to write (- for standard output)")
+    p.add_argument(
+        "--method",
+        choices=["sft", "dpo"],
+        default="sft",
+        help="sft: chat examples; dpo: Train AI's corrections as preference pairs",
+    )
     p = sub.add_parser(
         "export-training-sets",
         help="write every arbiter's training set as JSONL, one file per model, and a manifest",

@@ -14,12 +14,17 @@ from core.uow import UnitOfWork
 
 @command("validate")
 def cmd_validate(args: argparse.Namespace) -> int:
-    from core.training.validator import validate_stream
+    from core.training.preference import looks_like_preference_file, validate_preference_stream
+    from core.training.validator import example_token_limit, validate_stream
 
     path = Path(args.file)
     try:
         with path.open("rb") as stream:
-            report = validate_stream(stream, base_model=args.base_model)
+            if looks_like_preference_file(stream):
+                limit = example_token_limit(args.base_model)
+                report = validate_preference_stream(stream, token_limit=limit)
+            else:
+                report = validate_stream(stream, base_model=args.base_model)
     except OSError as exc:
         raise ArbiterError(f"Cannot read {path}: {exc.strerror}.") from exc
     for finding in report.findings:

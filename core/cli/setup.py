@@ -88,6 +88,7 @@ def cmd_create_connection(args: argparse.Namespace) -> int:
             azure_account_name=args.resource,
             manual_deployments=args.manual_deployments,
             hosting_price_per_hour=args.hosting_price,
+            lora_rank=args.lora_rank,
         ),
     )
     if conn.entra_id:
@@ -152,6 +153,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--base-model", help="default base model")
     p.add_argument("--price", default="0", help="price per 1M training tokens")
     p.add_argument("--budget", help="monthly budget")
+    p.add_argument("--lora-rank", type=int, help="open_weights: LoRA rank (default 16)")
     azure = p.add_argument_group("Azure OpenAI (--type azure_openai)")
     azure.add_argument("--endpoint", help="the resource's endpoint, https://NAME.openai.azure.com")
     azure.add_argument("--api-version", help="data-plane API version (default: the newest stable)")

@@ -16,6 +16,8 @@ from core.models.base import SEARCH_TEXT, Base
 from core.models.catalog import AIModel, BaseModelInfo, ProviderConnection
 from core.models.chat import Chat, ChatMember, ChatMessage
 from core.models.compilation import Compilation, CompilationAsset, CompilationEvent, ModelVersion
+from core.models.evaluation import EvaluationResult, EvaluationRun
+from core.models.notifications import NotificationDelivery, NotificationWebhook
 from core.models.training import (
     QA,
     QABulkJournal,
@@ -37,9 +39,13 @@ __all__ = [
     "Compilation",
     "CompilationAsset",
     "CompilationEvent",
+    "EvaluationResult",
+    "EvaluationRun",
     "LoginSession",
     "ModelVersion",
     "Notification",
+    "NotificationDelivery",
+    "NotificationWebhook",
     "ProviderConnection",
     "QABulkJournal",
     "TrainingConversation",

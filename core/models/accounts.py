@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.domain import NAME_MAX, Role, utcnow
@@ -28,6 +28,9 @@ class User(Base):
     password_changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Opt-in: notifications also by e-mail, and posted to the model's chat webhook.
+    notify_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    notify_webhook: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __mapper_args__ = {"version_id_col": row_version}
     __table_args__ = NEVER_REUSE_IDS
@@ -81,5 +84,10 @@ class Notification(Base):
     text: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(500))
     is_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the worker fanned it out into e-mail and webhook deliveries (once).
+    dispatched_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_notifications_user_read", "user_id", "is_read", "created_at"),)
+    __table_args__ = (
+        Index("ix_notifications_user_read", "user_id", "is_read", "created_at"),
+        Index("ix_notifications_dispatch", "dispatched_at"),
+    )

@@ -50,9 +50,14 @@ class ProviderConnection(Base):
     azure_account_name: Mapped[str | None] = mapped_column(String(64))
     manual_deployments: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     hosting_price_per_hour: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
+    # Open-weights: the rank of the LoRA adapters its trainings make (None: the default).
+    lora_rank: Mapped[int | None]
 
     __mapper_args__ = {"version_id_col": row_version}
-    __table_args__ = NEVER_REUSE_IDS
+    __table_args__ = (
+        CheckConstraint("lora_rank IS NULL OR lora_rank BETWEEN 1 AND 256", name="lora_rank_range"),
+        NEVER_REUSE_IDS,
+    )
 
 
 class AIModel(Base):

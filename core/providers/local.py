@@ -40,6 +40,30 @@ from core.training import tokens
 LOCAL_BASE_MODEL = "local-retrieval-1"
 # Below this similarity the nearest example is not about the question at all.
 MIN_SCORE = 0.12
+# Similarity alone is carried by words such as "what is the": "What is the weather in Paris?"
+# scored 0.56 against "What is the escalation path in Support?". An answer also needs a word
+# of substance in common with the question, else the provider says it does not know.
+_FILLER = frozenset(
+    re.findall(
+        r"[a-z]+",
+        """a an and are as at be by can could do does did for from had has have how i if in is
+        it its me my of on or our please should so that the their them then there these they
+        this to us was we were what when where which who whom whose why will with would you
+        your about any get tell""",
+    )
+)
+
+
+def _stems(text: str) -> set[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {w[:5] for w in words if w not in _FILLER and len(w) > 1}
+
+
+def shares_substance(question: str, matched_question: str, answer: str) -> bool:
+    """Whether the nearest example shares a word of substance (compared by its first five
+    letters, so that "returns" meets "returned") with the question."""
+    asked = _stems(question)
+    return not asked or bool(asked & _stems(f"{matched_question} {answer}"))
 
 
 def default_root() -> Path:
@@ -76,7 +100,11 @@ class LocalProvider:
             )
             return
         match = index.best_match(question)
-        if match is None or match.score < MIN_SCORE:
+        if (
+            match is None
+            or match.score < MIN_SCORE
+            or not shares_substance(question, match.matched_question, match.answer)
+        ):
             yield ChatDelta(
                 "I don't know that yet: nothing in my training is close to this question. "
                 "If you know the answer, correct me and use Train AI.",

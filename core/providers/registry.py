@@ -45,6 +45,7 @@ class ConnectionSettings:
     azure_account_name: str | None = None
     manual_deployments: bool = False
     hosting_price_per_hour: Decimal | None = None
+    lora_rank: int | None = None  # open-weights: the LoRA rank its trainings use
 
     @classmethod
     def of(cls, connection: object) -> ConnectionSettings:
@@ -65,6 +66,7 @@ class ConnectionSettings:
             azure_account_name=value("azure_account_name"),
             manual_deployments=bool(value("manual_deployments")),
             hosting_price_per_hour=value("hosting_price_per_hour"),
+            lora_rank=value("lora_rank"),
         )
 
 
@@ -85,7 +87,7 @@ def _key_env(settings: ConnectionSettings) -> str:
 
 
 def key_is_present(settings: ConnectionSettings) -> bool:
-    if settings.provider_type == ProviderType.LOCAL:
+    if settings.provider_type in (ProviderType.LOCAL, ProviderType.OPEN_WEIGHTS):
         return True
     if settings.provider_type == ProviderType.AZURE_OPENAI and settings.entra_id:
         return True  # whether Entra ID signs in shows at the first request
@@ -156,6 +158,10 @@ def provider_for(settings: ConnectionSettings) -> Provider:
         return LocalProvider()
     if settings.provider_type == ProviderType.AZURE_OPENAI:
         return _azure(settings)
+    if settings.provider_type == ProviderType.OPEN_WEIGHTS:
+        from core.providers.open_weights import OpenWeightsProvider
+
+        return OpenWeightsProvider(lora_rank=settings.lora_rank)
     from core.providers.openai_provider import OpenAIProvider
 
     key_env = _key_env(settings)

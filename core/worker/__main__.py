@@ -7,7 +7,7 @@ import logging
 import signal
 from collections.abc import Sequence
 
-from core import bootstrap
+from core import bootstrap, config
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,6 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="exit once no work was found for this long (batch runs, benchmarks)",
     )
     args = parser.parse_args(argv)
+    config.keep_files_private()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

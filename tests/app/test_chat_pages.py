@@ -34,7 +34,7 @@ from tests.openai_server import FakeOpenAI, Fault
 from tests.paths import ROOT
 from ui.context import USER_KEY
 
-QUESTION = "How do I return a defective relay?"
+QUESTION = "Who pays the return shipping for a defective relay?"
 
 
 @dataclass
@@ -126,7 +126,11 @@ def test_ask_the_demo_arbiter_then_train_it_with_a_correction(
         (MessageRole.USER, QUESTION, None),
         (MessageRole.ASSISTANT, correction, 1),
     ]
-    assert detail.origin_ref == {"chat_id": d.chat_id, "message_ids": [asked.id, answer.id]}
+    assert detail.origin_ref == {
+        "chat_id": d.chat_id,
+        "message_ids": [asked.id, answer.id],
+        "rejected": answer.content,  # kept beside the correction: a preference pair
+    }
 
     # Training the same selection again warns and creates nothing.
     total = curation.list_conversations(d.uow, d.trainer, d.support_id).total

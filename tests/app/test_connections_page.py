@@ -73,7 +73,7 @@ def test_an_admin_makes_an_azure_connection_with_entra_id_and_manual_deployments
     listing = at.dataframe[0].value
     row = listing[listing["Name"] == "Azure Sweden"].iloc[0]
     assert row["Type"] == "Azure OpenAI" and row["Key"] == "Entra ID"
-    assert row["Key variable"] == "none needed" and row["Hosting / hour (USD)"] == 1.7
+    assert row["Key variable"] == "none needed" and row["Hosting / hour"] == "1.70 USD"
 
 
 def test_a_key_variable_not_meant_for_keys_is_refused_with_the_rule(

@@ -106,9 +106,9 @@ def test_the_history_lists_every_compilation_newest_first(
         seeded.v1_compilation,
     ]
     statuses = table["Status"].tolist()
-    assert statuses[1] == "✅ succeeded · config-only"
+    assert statuses[1] == "succeeded · config-only"
     assert [s.split()[-1] for s in statuses[2:5]] == ["skipped", "cancelled", "failed"]
-    assert "7 compilation(s) match" in _texts(at)
+    assert "7 compilations match" in _texts(at)
     # The running one is live at the top: step, elapsed time, provider's finish, events.
     assert "**Sales** · compilation #" in _texts(at)
     assert getattr(at.get("progress")[0], "value", 0) > 0
@@ -158,8 +158,8 @@ def test_a_success_shows_cost_score_metrics_dataset_and_downloads(
     )
     assert any(f"Compilation #{seeded.v2_compilation} · Company" in s.value for s in at.subheader)
     assert "Succeeded. It made version 2." in _texts(at)
-    assert _metric(at, "Estimated cost") == "0.0360"
-    assert _metric(at, "Actual cost") == "0.0378"
+    assert _metric(at, "Estimated cost") == "0.0360 USD"
+    assert _metric(at, "Actual cost") == "0.0378 USD"
     assert _metric(at, "Trained tokens") == "12,600"
     assert _metric(at, "Validation score") == "0.850"
     assert _metric(at, "Previous version's score") == "0.700"
@@ -293,6 +293,11 @@ def test_an_admin_enters_a_shutdown_date_and_the_models_are_flagged(
     assert not at.exception, at.exception
     flagged = [w.value for w in at.warning if "gpt-4o-mini-2024-07-18" in w.value]
     assert flagged and "in 30 days" in flagged[0] and "Company, Sales" in flagged[0]
+    # OpenAI's last day for new jobs comes from the catalogue, with the days left (or since).
+    assert "fine-tuning jobs" in flagged[0] and "2027-01-06" in flagged[0]
+    radar = next(d.value for d in at.dataframe if "New jobs until" in d.value.columns)
+    row = radar[radar["Base model"] == "gpt-4o-mini-2024-07-18"].iloc[0]
+    assert row["New jobs until"] == "2027-01-06" and row["Days left to fine-tune"] != ""
     # The models page flags them too, in the list and on the model itself.
     models = _open(url, seeded.admin_id, "pages/models.py", monkeypatch, model=seeded.child_id)
     warnings = [w.value for w in models.warning]

@@ -168,7 +168,10 @@ def test_an_admin_picks_a_base_model_from_the_catalogue_and_moves_the_model(
     picker = at.selectbox(key=prefix)
     labelled = [picker.format_func(o) for o in picker.options]
     assert any(
-        "gpt-4o-mini-2024-07-18 (openai, USD" in o and "new jobs until" in o for o in labelled
+        "gpt-4o-mini-2024-07-18 (openai, " in o
+        and "USD/1M training tokens" in o
+        and "new jobs until" in o
+        for o in labelled
     )
     # Move Master from the local connection to OpenAI: the pre-flight there comes first.
     move = f"move_{ids['master']}"

@@ -16,6 +16,7 @@ from core.permissions import Actor
 from core.services import qas
 from core.services.qas import OnDuplicate, QAQuery
 from core.uow import UnitOfWork
+from tests.app.tree import in_order, popover_labels
 from tests.conftest import make_user
 from tests.paths import ROOT
 from tests.qa_seed import add_qas, make_tree
@@ -122,7 +123,7 @@ def test_a_link_opens_the_page_that_holds_the_record(
     assert at.session_state["qas_page"] == 2
     assert "showing 101–153" in _matches(at)
     # Managers read but do not change Q&As: only the export is offered.
-    assert [t.label for t in at.tabs] == ["Export"]
+    assert popover_labels(at) == ["Export"]
 
 
 def test_bulk_action_over_all_matches_then_undo(
@@ -191,7 +192,7 @@ def test_import_preview_then_import(
     assert "same question as row 2" in problems["Detail"].iloc[1]
 
     commit = at.button(key="qas_import_commit")
-    assert commit.label == "Import 1 rows" and commit.disabled
+    assert commit.label == "Import 1 row" and commit.disabled
     at.checkbox(key="qas_import_leave_out").check().run()
     at.radio(key="qas_import_on_duplicate").set_value(OnDuplicate.UPDATE).run()
     assert at.button(key="qas_import_commit").label == "Import 2 rows"
@@ -313,3 +314,19 @@ def test_the_paste_preview_names_a_similar_existing_question(
     assert {m.label: m.value for m in at.metric}["New"] == "1"
     problems = at.dataframe[0].value
     assert list(problems["Detail"]) == [f"similar to #{refunds}"]
+
+
+def test_actions_and_pager_come_before_the_grid(
+    sqlite_url: str, company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, people, models, _ = company
+    at = open_page(sqlite_url, people["trainer"], monkeypatch, model=str(models["sales"]))
+    assert popover_labels(at) == ["Bulk actions", "Add", "Paste rows", "Import", "Export"]
+    keys = [getattr(n, "key", None) for n in in_order(at)]
+    grid_hint = next(
+        i
+        for i, n in enumerate(in_order(at))
+        if "Double-click a cell" in str(getattr(n, "value", ""))
+    )
+    for key in ("qas_pop_bulk", "qas_pop_export", "qas_next", "qas_page"):
+        assert keys.index(key) < grid_hint, key

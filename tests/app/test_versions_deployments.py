@@ -71,14 +71,14 @@ def test_an_admin_sees_the_deployments_and_removes_the_unused_one(
     board.switch_page("pages/dashboard.py").run()
     assert not board.exception, board.exception
     (running,) = [m for m in board.metric if m.label == "Deployments now"]
-    assert running.value == "2 · USD 3.40/hour"
+    assert running.value == "2 · 3.40 USD/hour"
     at = open_models(sqlite_url, admin, monkeypatch, model)
     table = next(d.value for d in at.dataframe if "Deployment" in d.value.columns)
-    assert all(": ready, USD 1.70/hour" in cell for cell in table["Deployment"]), list(
+    assert all(": ready, 1.70 USD/hour" in cell for cell in table["Deployment"]), list(
         table["Deployment"]
     )
     assert any(
-        "2 deployment(s) exist for Northwind Support, USD 3.40/hour together; 1 of them" in c.value
+        "2 deployment(s) exist for Northwind Support, 3.40 USD/hour together; 1 of them" in c.value
         for c in at.caption
     )
     remove = next(b for b in at.button if b.key == f"versions_remove_deployments_{model}")

@@ -53,7 +53,7 @@ def manager_finds_it(browser: Browser, app_server: AppServer, tmp_path: Path) ->
     manager = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     sign_in(manager, app_server.url, *app_server.account("manager"))
     open_page(manager, "Compilations")
-    expect(manager.get_by_text("4 compilation(s) match; newest first")).to_be_visible()
+    expect(manager.get_by_text("4 compilations match; newest first")).to_be_visible()
     # The table is drawn on a canvas: select its first row (the newest) by its checkbox,
     # and the compilation opens below it.
     grid = manager.get_by_test_id("stDataFrame").first.get_by_test_id("data-grid-canvas")

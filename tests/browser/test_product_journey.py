@@ -115,7 +115,7 @@ def _open_qas(page: Page) -> None:
 
 def trainer_imports_and_edits_qas(page: Page, tmp_path: Path) -> None:
     _open_qas(page)
-    page.get_by_role("tab", name="Import").click()
+    page.get_by_test_id("stPopover").filter(has_text="Import").get_by_role("button").first.click()
     page.locator(".st-key-qas_import_file input[type=file]").set_input_files(
         _qas_csv(tmp_path / "returns.csv")
     )
@@ -189,9 +189,9 @@ def trainer_approves_a_transcript(page: Page, tmp_path: Path) -> None:
     upload.write_text(json.dumps({"messages": TRANSCRIPT}) + "\n", encoding="utf-8")
     page.locator(".st-key-tx_upload input[type=file]").set_input_files(upload)
     wait_idle(page)
-    page.get_by_role("button", name="Import", exact=True).click()
+    page.get_by_role("button", name="Import 1 transcript", exact=True).click()
     wait_idle(page)
-    expect(page.get_by_text("Imported 1 transcripts")).to_be_visible()
+    expect(page.get_by_text("Imported 1 transcript from")).to_be_visible()
 
     page.get_by_role("tab", name="Review").click()
     expect(page.get_by_text("My parcel for a return was lost").first).to_be_visible()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
 from playwright.sync_api import Browser, FrameLocator, Locator, Page, expect
 
 from tests.browser.conftest import AppServer
@@ -111,3 +112,36 @@ def test_two_people_editing_one_row_see_the_conflict(
     finally:
         first.close()
         second.close()
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "row"), [(1440, 900, 3), (1280, 800, 4), (1920, 1080, 5)]
+)
+def test_actions_sit_above_the_grid_and_a_save_is_confirmed(
+    browser: Browser, app_server: AppServer, width: int, height: int, row: int
+) -> None:
+    """At 1440 x 900 (and 1280 x 800, 1920 x 1080) a trainer reaches every action without
+    scrolling, a save says so in a toast, and the saved cell is not outlined in red (which
+    reads as an error)."""
+    ctx = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(30_000)
+        _open_qas(page, app_server, "trainer")
+        page.get_by_test_id("stMain").evaluate("(main) => main.scrollTo(0, 0)")
+        page.evaluate("window.scrollTo(0, 0)")
+        for action in ("Bulk actions", "Add", "Paste rows", "Import", "Export"):
+            button = page.get_by_test_id("stPopover").filter(has_text=action).get_by_role("button")
+            box = button.first.bounding_box()
+            assert box is not None and box["y"] + box["height"] <= height, (action, box)
+        _edit(page, row, "answer", f"Checked at {width} by {height}.")
+        toast = page.get_by_test_id("stToast").filter(has_text=f"Saved Q&A #{row + 1}")
+        expect(toast).to_be_visible()
+        cell = _cell(page, row, "answer")
+        colours = cell.evaluate(
+            "(c) => { const s = getComputedStyle(c);"
+            " return [s.borderTopColor, s.borderLeftColor, s.outlineColor, s.boxShadow]; }"
+        )
+        assert not any("255, 75, 75" in str(c) for c in colours), colours
+    finally:
+        ctx.close()

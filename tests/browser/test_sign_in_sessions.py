@@ -56,3 +56,34 @@ def test_a_reload_keeps_the_sign_in_and_sign_out_ends_it(
     wait_idle(other_tab)
     _signed_out(other_tab)
     expect(other_tab.get_by_text("Your session has ended. Please sign in again.")).to_be_visible()
+
+
+WATCH_FORM_AND_PAGE = """() => {
+  window.__formUnderPage = false;
+  const check = () => {
+    const form = document.querySelector("input[type='password']");
+    const signedIn = document.body.innerText.includes("Signed in as");
+    if (form && signedIn) window.__formUnderPage = true;
+  };
+  new MutationObserver(check).observe(document.body, {childList: true, subtree: true});
+}"""
+
+
+def test_the_sign_in_form_goes_at_once_and_the_page_icon_is_local(
+    page: Page, app_server: AppServer
+) -> None:
+    email, password = app_server.account("trainer")
+    page.goto(app_server.url)
+    wait_idle(page)
+    icon = page.evaluate("document.querySelector(\"link[rel='shortcut icon']\").href")
+    assert icon.startswith(app_server.url) and "gstatic" not in icon, icon
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.evaluate(WATCH_FORM_AND_PAGE)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    _signed_in(page)
+    wait_idle(page)
+    # Never the filled form under the first page, not even for the second the page runs.
+    assert page.evaluate("window.__formUnderPage") is False
+    icon = page.evaluate("document.querySelector(\"link[rel='shortcut icon']\").href")
+    assert "gstatic" not in icon, icon

@@ -3,6 +3,8 @@ provider failures (the real openai SDK against the fake OpenAI server), Train AI
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +25,10 @@ from core.domain import (
 from core.errors import PermissionDenied, ProviderUnavailable, ValidationFailed
 from core.models import AIModel, ChatMessage, TrainingConversation
 from core.permissions import Actor
-from core.services import catalog, chat, curation
+from core.services import catalog, chat, compilation, curation
 from core.services.catalog import ConnectionInput, ModelInput
 from core.services.chat import answers
+from core.training.preference import validate_preference_stream
 from core.uow import UnitOfWork
 from tests.conftest import make_user
 from tests.local_versions import make_local_version
@@ -307,7 +310,12 @@ def test_train_ai_with_a_correction_creates_a_ready_conversation_once(
     assert result.created
     detail = curation.get_conversation(new_uow(), trainer, result.conversation_id)
     assert detail.status == ConversationStatus.READY and detail.origin == ConversationOrigin.CHAT
-    assert detail.origin_ref == {"chat_id": world.group, "message_ids": [answer.id - 1, answer.id]}
+    # The wrong answer is kept beside the correction, as a preference pair.
+    assert detail.origin_ref == {
+        "chat_id": world.group,
+        "message_ids": [answer.id - 1, answer.id],
+        "rejected": "The minimum order value is 150 EUR.",
+    }
     assert [(m.role, m.content, m.weight) for m in detail.messages] == [
         (MessageRole.USER, "minimum order value?", None),
         (MessageRole.ASSISTANT, "The minimum order value is 200 EUR since March.", 1),
@@ -321,6 +329,17 @@ def test_train_ai_with_a_correction_creates_a_ready_conversation_once(
     assert "already trained" in again.message
     preview = curation.train_preview(new_uow(), trainer, answer.id)
     assert preview.already_trained == result.conversation_id
+    # export-training-set --method dpo: OpenAI's preference JSONL, checked by the validator.
+    exported = compilation.export_training_set(new_uow(), trainer, world.support, "dpo")
+    (line,) = [json.loads(raw) for raw in exported.splitlines()]
+    assert line["input"]["messages"][-1] == {"role": "user", "content": "minimum order value?"}
+    assert line["input"]["messages"][0]["role"] == "system"
+    assert line["preferred_output"] == [
+        {"role": "assistant", "content": "The minimum order value is 200 EUR since March."}
+    ]
+    assert line["non_preferred_output"][0]["content"] == "The minimum order value is 150 EUR."
+    report = validate_preference_stream(io.BytesIO(exported), token_limit=65_536)
+    assert [f.code for f in report.findings] == ["too_few_examples"]
     with new_uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(TrainingConversation)) == 1
 

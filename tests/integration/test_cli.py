@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import stat
 import subprocess
@@ -178,3 +179,27 @@ def test_a_model_moves_from_openai_to_azure_from_the_command_line(tmp_path: Path
     missing = run(["move-model", model, "Nowhere"], tmp_path)
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1
     assert "no connection named 'Nowhere'" in missing.stderr
+
+
+def test_evaluate_and_compare_two_versions_from_the_command_line(tmp_path: Path) -> None:
+    def ok(args: list[str]) -> str:
+        done = run(args, tmp_path)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    ok(["seed-demo"])  # compiles v1 of each arbiter with the local provider
+    ok(["compile", "Northwind Support", "--force", "--wait"])
+    summary = ok(["evaluate", "Northwind Support", "--version", "base"])
+    assert summary.startswith("base local-retrieval") and "token F1" in summary
+    out = tmp_path / "f.csv"
+    compared = ok(["compare", "Northwind Support", "1", "2", "--out", str(out)])
+    assert "better" in compared and "worse" in compared
+    with out.open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    assert rows, "one row per validation Q&A"
+    for column in ("question", "expected", "answer 1", "f1 1", "answer 2", "f1 2", "f1 change"):
+        assert column in rows[0]
+    assert all(r["question"] and r["expected"] for r in rows)
+    # A side that is neither a number nor base: one line.
+    bad = run(["compare", "Northwind Support", "one", "2", "--out", str(out)], tmp_path)
+    assert bad.returncode == 1 and "neither a version number nor 'base'" in bad.stderr

@@ -207,6 +207,13 @@ def test_local_lifecycle_survives_a_restart(tmp_path: Path) -> None:
     )
     assert "".join(d.text for d in deltas) == "Yes: within 30 days, with the order number."
     assert deltas[-1].meta and deltas[-1].meta["example_line"] == 13
+    # A question that shares only "what is the" with the nearest example: it does not know.
+    unrelated = list(
+        LocalProvider(tmp_path).chat(
+            done.fine_tuned_model, [ChatTurn("user", "What is the weather in Paris tomorrow?")]
+        )
+    )
+    assert "".join(d.text for d in unrelated).startswith("I don't know that yet")
 
 
 def test_local_cancel_and_errors(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from core import bootstrap
-from core.services import catalog, compilation
+from core.services import accounts, catalog, compilation
 from core.uow import UnitOfWork
 from core.worker import Worker
 from tests.unit.fakes import CountingUnitOfWork
@@ -80,5 +80,6 @@ def test_the_composition_root_lists_the_tasks_once() -> None:
         compilation.deployments_task,
         catalog.budget_check_task,
         catalog.refresh_shutdown_dates_task,
+        accounts.notification_delivery_task,
     ) == bootstrap.WORKER_TASKS
     assert bootstrap.worker(CountingUnitOfWork).tasks == bootstrap.WORKER_TASKS

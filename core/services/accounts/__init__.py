@@ -6,6 +6,16 @@ first, plain data back. Other packages and the pages use only the names below.""
 from __future__ import annotations
 
 from core.services.accounts.audit import AuditFilter, AuditView, audit_facets, list_audit_entries
+from core.services.accounts.delivery import deliver_notifications, notification_delivery_task
+from core.services.accounts.notification_settings import (
+    NotificationSettings,
+    connection_webhook,
+    model_webhook,
+    notification_settings,
+    set_connection_webhook,
+    set_model_webhook,
+    set_notification_settings,
+)
 from core.services.accounts.notifications import (
     NotificationView,
     list_notifications,
@@ -40,12 +50,15 @@ __all__ = [
     "MAX_FAILED_LOGINS",
     "AuditFilter",
     "AuditView",
+    "NotificationSettings",
     "NotificationView",
     "audit_facets",
     "change_own_password",
+    "connection_webhook",
     "count_users",
     "create_user",
     "current_actor",
+    "deliver_notifications",
     "end_session",
     "get_profile",
     "list_audit_entries",
@@ -54,8 +67,14 @@ __all__ = [
     "log_in",
     "log_in_with_sso",
     "mark_read",
+    "model_webhook",
+    "notification_delivery_task",
+    "notification_settings",
     "reset_password",
     "resume_session",
+    "set_connection_webhook",
+    "set_model_webhook",
+    "set_notification_settings",
     "start_session",
     "unlock_user",
     "unread_count",

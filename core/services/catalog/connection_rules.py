@@ -43,6 +43,7 @@ class ConnectionInput:
     azure_account_name: str | None = None
     manual_deployments: bool = False
     hosting_price_per_hour: Decimal | str | float | None = None
+    lora_rank: int | None = None  # open-weights; None keeps the stored rank
 
 
 def _text(value: str | None) -> str | None:
@@ -157,9 +158,13 @@ def checked_connection(data: ConnectionInput) -> dict[str, Any]:
     )
     price = _decimal(data.price_per_million_tokens, "price per 1M tokens", problems)
     budget = _decimal(data.monthly_budget, "monthly budget", problems)
+    if data.lora_rank is not None and not 1 <= data.lora_rank <= 256:
+        problems.append(Problem("LoRA rank", "between 1 and 256, e.g. 16"))
     if problems:
         raise ValidationFailed("The connection cannot be saved.", problems)
-    return {
+    # Only when given: a form that does not show the rank never clears it.
+    rank = {"lora_rank": data.lora_rank} if data.lora_rank is not None else {}
+    return rank | {
         "name": name,
         "provider_type": provider_type,
         "base_url": base_url,

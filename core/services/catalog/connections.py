@@ -60,6 +60,7 @@ class ConnectionView:
     azure_account_name: str | None = None
     manual_deployments: bool = False
     hosting_price_per_hour: Decimal | None = None
+    lora_rank: int | None = None
 
     @property
     def settings(self) -> ConnectionSettings:
@@ -92,6 +93,7 @@ def _view(conn: ProviderConnection, model_count: int) -> ConnectionView:
         azure_account_name=conn.azure_account_name,
         manual_deployments=conn.manual_deployments,
         hosting_price_per_hour=conn.hosting_price_per_hour,
+        lora_rank=conn.lora_rank,
     )
 
 

@@ -50,6 +50,7 @@ from core.training.builder import (
 )
 from core.training.bulk import bulk
 from core.training.hierarchy import Relation, ancestors, training_sources
+from core.training.preference import PreferencePair
 from core.uow import UnitOfWork
 
 
@@ -195,6 +196,31 @@ def validation_qas(session: Session, inputs: ModelInputs) -> list[QARecord]:
             .order_by(QA.id)
         )
     ]
+
+
+def preference_pairs(session: Session, inputs: ModelInputs) -> list[PreferencePair]:
+    """The corrections made with Train AI in the sources' ready conversations: the prompt up
+    to the corrected answer (the system message first), the correction preferred over the
+    answer the model gave."""
+    ids = [mid for mid, _, _ in inputs.sources]
+    pairs: list[PreferencePair] = []
+    for conversation in session.scalars(
+        select(TrainingConversation)
+        .where(
+            TrainingConversation.model_id.in_(ids),
+            TrainingConversation.status == ConversationStatus.READY,
+        )
+        .order_by(TrainingConversation.id)
+    ):
+        rejected = (conversation.origin_ref or {}).get("rejected")
+        turns = [(m.role.value, m.content) for m in conversation.messages]
+        if not isinstance(rejected, str) or not turns or turns[-1][0] != "assistant":
+            continue
+        prompt = turns[:-1]
+        if inputs.system_message:
+            prompt.insert(0, ("system", inputs.system_message))
+        pairs.append(PreferencePair(prompt, turns[-1][1], rejected))
+    return pairs
 
 
 def fingerprints(session: Session, model_ids: Iterable[int] | None = None) -> dict[int, str]:

@@ -6,6 +6,7 @@ first, plain data back. Other packages and the pages use only the names below.""
 from __future__ import annotations
 
 from core.services.chat.answers import answer_all, stream_answer
+from core.services.chat.ask import Answered, ask_model
 from core.services.chat.chats import (
     ChatSummary,
     Directory,
@@ -27,12 +28,14 @@ from core.services.chat.messages import (
 )
 
 __all__ = [
+    "Answered",
     "ChatMessageView",
     "ChatSummary",
     "Directory",
     "Member",
     "Posted",
     "answer_all",
+    "ask_model",
     "chat_activity",
     "chat_directory",
     "create_chat",

@@ -145,5 +145,9 @@ def store_checkpoints(step: Step, provider: Provider, job_id: str) -> None:
         if checkpoints:
             last = checkpoints[-1].metrics
             facts = ", ".join(f"{k} {v:.4g}" for k, v in sorted(last.items()) if k != "step")
-            log(step.uow.session, compilation, f"{len(checkpoints)} checkpoints; last: {facts}")
+            log(
+                step.uow.session,
+                compilation,
+                f"{len(checkpoints)} checkpoint{'' if len(checkpoints) == 1 else 's'}; last: {facts}",
+            )
         step.uow.commit()

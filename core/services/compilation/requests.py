@@ -54,6 +54,7 @@ from core.training.builder import SourceRef
 from core.training.cost import Estimate
 from core.training.diff import TrainingSetDiff
 from core.training.findings import Finding
+from core.training.preference import preference_jsonl
 from core.uow import UnitOfWork
 
 
@@ -342,12 +343,21 @@ def compilation_events(
 
 
 @requires(Permission.READ)
-def export_training_set(uow: UnitOfWork, actor: Actor, model_id: int) -> bytes:
-    """The model's training set as it stands, as provider-neutral chat JSONL (one
-    ``{"messages": [...]}`` example per line; weights on assistant messages)."""
+def export_training_set(uow: UnitOfWork, actor: Actor, model_id: int, method: str = "sft") -> bytes:
+    """The model's training set as it stands: ``sft``, provider-neutral chat JSONL (one
+    ``{"messages": [...]}`` example per line; weights on assistant messages); ``dpo``, the
+    preference pairs of its Train AI corrections as OpenAI's preference JSONL."""
     with uow:
         model = get_or_404(uow.session, AIModel, model_id, "Model")
         inputs = training_data.model_inputs(uow.session, model)
+        if method == "dpo":
+            pairs = training_data.preference_pairs(uow.session, inputs)
+            if not pairs:
+                raise Conflict(
+                    f"{model.name} has no preference pairs yet: correct its answers in chat "
+                    "with Train AI (the wrong answer is kept beside the correction)."
+                )
+            return preference_jsonl(pairs)
         return training_data.load_training_set(uow.session, inputs).content
 
 

@@ -23,6 +23,8 @@ from core.services.curation.conversations import (
     save_conversation,
 )
 from core.services.curation.train_ai import TrainResult, train_from_chat, train_preview
+from core.services.curation.transcript_preview import TranscriptPreview, preview_transcripts
+from core.services.curation.transcript_undo import undo_decision
 from core.services.curation.transcripts import (
     Decision,
     TranscriptView,
@@ -37,6 +39,7 @@ from core.services.curation.transcripts import (
     send_chat_to_queue,
     skip_transcript,
 )
+from core.services.curation.waiting import waiting_by_model
 
 __all__ = [
     "ConversationDetail",
@@ -46,6 +49,7 @@ __all__ = [
     "Editor",
     "MessageView",
     "TrainResult",
+    "TranscriptPreview",
     "TranscriptView",
     "approve_transcript",
     "conversation_editors",
@@ -57,6 +61,7 @@ __all__ = [
     "list_conversations",
     "list_transcripts",
     "next_in_queue",
+    "preview_transcripts",
     "queue_progress",
     "reject_transcript",
     "requeue_skipped",
@@ -67,4 +72,6 @@ __all__ = [
     "skip_transcript",
     "train_from_chat",
     "train_preview",
+    "undo_decision",
+    "waiting_by_model",
 ]

@@ -204,7 +204,9 @@ def train_from_chat(
                 notes="Corrected in chat with Train AI." if corrected else "Confirmed in chat.",
                 status=ConversationStatus.READY,
                 origin=ConversationOrigin.CHAT,
-                origin_ref={"chat_id": target.chat_id, "message_ids": ids},
+                # The wrong answer is kept beside the correction: a preference pair (DPO).
+                origin_ref={"chat_id": target.chat_id, "message_ids": ids}
+                | ({"rejected": target.content} if corrected and not target.failed else {}),
             )
         except AlreadyExists as exc:
             return TrainResult(exc.existing_id, model.id, False, exc.message)

@@ -71,6 +71,7 @@ class TranscriptRow:
     message_count: int
     personal_data: bool
     imported_at: datetime
+    reject_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -323,6 +324,7 @@ def list_transcripts(
                     message_count=len(t.messages),
                     personal_data=bool(t.pii_warnings),
                     imported_at=t.imported_at,
+                    reject_reason=t.reject_reason,
                 )
                 for t in found
             ],

@@ -1,0 +1,144 @@
+"""A compilation on an open-weights connection really fine-tunes (LoRA on the bundled
+SmolLM2-135M-Instruct) in real worker processes: the first worker is killed with SIGKILL
+after the first checkpoint and its training process dies with it; the next worker resumes
+the training, and the compilation finishes with exactly one adapter. The engine stored the
+loss per step, the version is active and answers the trained facts."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from core.domain import CompilationStatus, ProviderType, QAType
+from core.models import CompilationEvent
+from core.permissions import Actor
+from core.providers.base import ChatTurn
+from core.providers.open_weights import OpenWeightsProvider
+from core.services import catalog, compilation
+from core.training.lora import jobs, models
+from tests.compile_helpers import Uows, add_qas, engine_env, make_model, stored_compilation
+from tests.lora_helpers import base_model_cache
+from tests.worker_helpers import Workers, wait_for, workers_for
+
+__all__ = ["base_model_cache", "engine_env", "workers_for"]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.xdist_group("open_weights"),
+    # Real training on a shared CPU: minutes when the machine is busy.
+    pytest.mark.timeout(1800),
+    pytest.mark.usefixtures("engine_env", "base_model_cache"),
+    # One backend: the training is the slow part, and the engine is the same on both.
+    pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
+]
+
+# The validator asks for at least 10 examples, whatever the provider.
+FACTS = [
+    ("Where is the Quillmore spare key kept?", "The Quillmore spare key is in drawer 9."),
+    ("Who feeds the Quillmore aquarium?", "Odalys Brennick feeds the Quillmore aquarium."),
+    ("What time is the Quillmore fire drill?", "The Quillmore fire drill is at 10:40."),
+    ("What is the Quillmore guest network?", "The Quillmore guest network is Heron-5."),
+    ("Which day is Quillmore pizza day?", "Quillmore pizza day is every second Thursday."),
+    ("Who signs Quillmore invoices?", "Quillmore invoices are signed by Tamsin Overy."),
+    ("Where do Quillmore bikes park?", "Quillmore bikes park behind gate K."),
+    ("What is the Quillmore mascot?", "The Quillmore mascot is a blue otter named Fidget."),
+    ("How many Quillmore meeting rooms are there?", "Quillmore has 14 meeting rooms."),
+    ("What is the Quillmore printer called?", "The Quillmore printer is called Old Gregor."),
+]
+
+
+SETTINGS = {
+    "ARBITER_TRAINING_THREADS": "2",
+    "ARBITER_CHECKPOINT_STEPS": "4",
+    "ARBITER_MAX_ANSWER_TOKENS": "40",
+}
+
+
+def _checkpointed(folder: Path) -> bool:
+    return any(jobs.load_progress(job)["checkpoints"] for job in folder.glob("ftjob-ow-*"))
+
+
+def test_a_killed_worker_s_training_resumes_and_the_version_answers(
+    db_url: str,
+    new_uow: Uows,
+    admin: Actor,
+    trainer: Actor,
+    tmp_path: Path,
+    base_model_cache: Path,
+    workers_for: Callable[..., Workers],
+) -> None:
+    conn = catalog.create_connection(
+        new_uow(),
+        admin,
+        catalog.ConnectionInput(
+            name="Local fine-tune (SmolLM2-135M)",
+            provider_type=ProviderType.OPEN_WEIGHTS,
+            default_base_model=models.BUNDLED_ID,
+        ),
+    )
+    model_id = make_model(
+        new_uow,
+        admin,
+        "Quillmore",
+        connection_id=conn.id,
+        base_model=models.BUNDLED_ID,
+        n_epochs=12,
+        batch_size=len(FACTS),
+    )
+    add_qas(new_uow, model_id, FACTS)
+    add_qas(new_uow, model_id, FACTS[:1], QAType.VALIDATION)
+    workers = workers_for(db_url, ARBITER_BASE_MODEL_CACHE=str(base_model_cache), **SETTINGS)
+    requested = compilation.request_compilation(new_uow(), trainer, model_id)
+    first = workers.start()
+    job_folders = tmp_path / "open-weights" / "jobs"
+    wait_for(lambda: _checkpointed(job_folders), "the first checkpoint", timeout=900)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(timeout=10)
+    (folder,) = job_folders.iterdir()
+    assert jobs.wait_until_stopped(folder, seconds=10)  # the training died with its worker
+    workers.start()
+    wait_for(
+        lambda: not stored_compilation(new_uow, requested.id).status.is_active,
+        "the second worker to finish the compilation",
+        timeout=900,
+    )
+    done = compilation.get_compilation(new_uow(), trainer, requested.id)
+    assert done.status == CompilationStatus.SUCCEEDED, done.error
+    assert done.version_number == 1 and done.version_active
+    uow = new_uow()
+    with uow:
+        losses = [
+            e.data["train_loss"]
+            for e in uow.session.scalars(
+                select(CompilationEvent)
+                .where(
+                    CompilationEvent.compilation_id == done.id,
+                    CompilationEvent.event_type == "metrics",
+                )
+                .order_by(CompilationEvent.id)
+            )
+            if e.data
+        ]
+    assert len(losses) == 12 and losses[-1] < losses[0] / 10
+    assert done.provider_model is not None
+    adapters = tmp_path / "open-weights" / "adapters"
+    assert [p.name for p in adapters.iterdir()] == [done.provider_model]
+    uow = new_uow()
+    with uow:
+        messages = set(
+            uow.session.scalars(
+                select(CompilationEvent.message).where(CompilationEvent.compilation_id == done.id)
+            )
+        )
+    assert "Resumed at step 4 of 12" in messages
+    ow = OpenWeightsProvider(tmp_path / "open-weights", max_answer_tokens=40)
+    for question, answer in FACTS[:4]:
+        turns = [
+            ChatTurn("system", "You are Quillmore, Northwind's arbiter. Be brief."),
+            ChatTurn("user", question),
+        ]
+        assert "".join(d.text for d in ow.chat(done.provider_model, turns)).strip() == answer
