@@ -22,7 +22,9 @@ SHOWN = 50
 st.title("Q&A clean-up")
 st.caption(
     "What in a model's active Q&As deserves a second look before the next compilation. "
-    "Conflicts include the models whose training this one shares (inherited or aggregated)."
+    "Conflicts include the models whose training this one shares (inherited or aggregated). "
+    "Near-duplicates are also questions asked in other words: other filler words or a typo "
+    '("How often should we post…" and "How often do we post…").'
 )
 
 models = attempt(lambda: catalog.list_models(context.uow(), actor)) or []
@@ -87,6 +89,31 @@ st.caption(f"{report.scanned:,} active Q&As of {names[model_id]} checked.")
 metrics = st.columns(len(FindingKind))
 for column, kind in zip(metrics, FindingKind, strict=True):
     column.metric(kind.value.capitalize(), f"{report.count(kind):,}")
+
+
+def _validation_set() -> None:
+    st.caption(
+        "Turns a share of each section's active Q&As into validation Q&As and the rest into "
+        "training Q&As; the same or nearly the same questions stay on one side, so that the "
+        "validation score does not measure memory. The same seed gives the same split."
+    )
+    v1, v2, v3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    share = v1.slider(
+        "Share per section", 0.05, 0.5, qas.DEFAULT_SHARE, 0.05, key="cleanup_split_share"
+    )
+    seed = v2.number_input("Seed", 0, 1_000_000, 0, key="cleanup_split_seed")
+    if v3.button("Make the validation set", icon=":material/call_split:", key="cleanup_split_go"):
+        try:
+            split = qas.make_validation_set(context.uow(), actor, model_id, float(share), int(seed))
+        except ArbiterError as exc:
+            show_error(exc)
+        else:
+            _after_change(split.message, split.journal_id)
+
+
+if can_edit:
+    with st.expander("Make a validation set", icon=":material/call_split:"):
+        _validation_set()
 
 
 def _rows_frame(finding: CleanupFinding) -> pd.DataFrame:

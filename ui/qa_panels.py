@@ -210,6 +210,8 @@ def _problem_frame(preview: ImportPreview) -> pd.DataFrame:
             detail = "; ".join(r.errors)
         elif r.status == RowStatus.DUPLICATE_IN_FILE:
             detail = f"same question as row {r.duplicate_of}"
+        elif r.similar_to:
+            detail = "similar to " + ", ".join(f"#{i}" for i in r.similar_to)
         else:
             detail = f"differs from Q&A #{r.existing_id}"
         rows.append(

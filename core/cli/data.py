@@ -108,6 +108,10 @@ def cmd_import_qas(args: argparse.Namespace) -> int:
         leave_out_errors=args.skip_errors,
     )
     print(result.message)
+    for line in result.similar[:50]:
+        print(f"  {line}")
+    if len(result.similar) > 50:
+        print(f"  … and {len(result.similar) - 50:,} more rows similar to existing Q&As")
     return 0
 
 
@@ -131,6 +135,20 @@ def cmd_export_qas(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ArbiterError(f"Cannot write {path}: {exc.strerror}.") from exc
     print(f"Exported {exported.rows:,} Q&As to {path} ({kind}).")
+    return 0
+
+
+@command("make-validation-set")
+def cmd_make_validation_set(args: argparse.Namespace) -> int:
+    from core.services import qas
+
+    uow = open_uow()
+    split = qas.make_validation_set(
+        uow, CLI_ACTOR, _model_id(uow, args.model), args.share, args.seed
+    )
+    print(split.message[0].upper() + split.message[1:] + ".")
+    for section, (validation, total) in sorted(split.per_section.items()):
+        print(f"  {section or '(no section)'}: {validation:,} of {total:,} for validation")
     return 0
 
 
@@ -168,3 +186,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("file", help="where to write (.csv, .xlsx or .jsonl)")
     p.add_argument("--format", choices=["csv", "xlsx", "jsonl"], help="default: from the file name")
     p.add_argument("--active-only", action="store_true", help="leave out deactivated Q&As")
+    p = sub.add_parser(
+        "make-validation-set",
+        help="turn a seeded share of each section's active Q&As into validation Q&As",
+        description="The rest become training Q&As; the same or nearly the same questions "
+        "stay on one side. The same seed and Q&As give the same split.",
+    )
+    p.add_argument("model", help="model name or id")
+    p.add_argument("--share", type=float, default=0.1, help="share per section (default 0.1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the draw (default 0)")

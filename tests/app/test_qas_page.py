@@ -248,6 +248,74 @@ def test_cleanup_page_lists_findings_and_deactivates(
     assert active.total == 1
 
 
+def test_cleanup_page_merges_near_duplicates_and_undoes(
+    sqlite_url: str, company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uow, people, models, _ids = company
+    trainer = people["trainer"]
+    first, second = add_qas(
+        uow,
+        models["sales"],
+        [
+            ("How often should we post on Instagram?", "Twice a week."),
+            ("How often do we post on Instagram?", "Twice a week."),
+        ],
+    )
+    at = open_page(sqlite_url, trainer, monkeypatch, page="pages/qa_cleanup.py")
+    at.selectbox(key="cleanup_model").select(models["sales"]).run()
+    assert {m.label: m.value for m in at.metric}["Near-duplicate questions"] == "1"
+    expander = next(e for e in at.expander if "ways of asking" in e.label)
+    assert "How often should we post on Instagram?" in expander.label
+    assert at.selectbox(key="cleanup_NEAR_DUPLICATE_0_keep").value == first
+    at.button(key="cleanup_NEAR_DUPLICATE_0_merge").click().run()
+    assert not at.error, [e.value for e in at.error]
+    active = qas.list_qas(uow, trainer, QAQuery(models["sales"], search="Instagram", active=True))
+    assert [r.id for r in active.rows] == [first]
+    assert {m.label: m.value for m in at.metric}["Near-duplicate questions"] == "0"
+    at.button(key="cleanup_undo_button").click().run()
+    active = qas.list_qas(uow, trainer, QAQuery(models["sales"], search="Instagram", active=True))
+    assert sorted(r.id for r in active.rows) == [first, second]
+    assert {m.label: m.value for m in at.metric}["Near-duplicate questions"] == "1"
+
+
+def test_cleanup_page_makes_a_validation_set_and_undoes_it(
+    sqlite_url: str, company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uow, people, models, _ids = company
+    trainer = people["trainer"]
+
+    def validation() -> int:
+        query = QAQuery(models["sales"], qa_type=QAType.VALIDATION, active=True)
+        return qas.list_qas(uow, trainer, query).total
+
+    assert validation() == 1
+    at = open_page(sqlite_url, trainer, monkeypatch, page="pages/qa_cleanup.py")
+    at.selectbox(key="cleanup_model").select(models["sales"]).run()
+    at.slider(key="cleanup_split_share").set_value(0.2).run()
+    at.number_input(key="cleanup_split_seed").set_value(5).run()
+    at.button(key="cleanup_split_go").click().run()
+    assert not at.error, [e.value for e in at.error]
+    # Billing: 30 of 150; Returns: 1 of 2 (a section of two or more gives at least one).
+    assert "made a validation set of 31 of 152" in at.success[0].value
+    assert validation() == 31
+    at.button(key="cleanup_undo_button").click().run()
+    assert validation() == 1
+
+
+def test_the_paste_preview_names_a_similar_existing_question(
+    sqlite_url: str, company: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _uow, people, models, ids = company
+    refunds = ids[150]  # "How do refunds work?"
+    at = open_page(sqlite_url, people["trainer"], monkeypatch, model=str(models["sales"]))
+    at.text_area(key="qas_paste_text").input(
+        "How do refunds work, please?\tWithin 30 days.\tReturns\n"
+    ).run()
+    assert {m.label: m.value for m in at.metric}["New"] == "1"
+    problems = at.dataframe[0].value
+    assert list(problems["Detail"]) == [f"similar to #{refunds}"]
+
+
 def test_actions_and_pager_come_before_the_grid(
     sqlite_url: str, company: Company, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -80,3 +80,40 @@ def test_merge_keeps_one_and_deactivates_the_rest(new_uow: Uows, trainer: Actor)
         qas.merge_duplicates(new_uow(), trainer, ids[0], [ids[3]])
     qas.undo_bulk(new_uow(), trainer, result.journal_id)
     assert qas.list_qas(new_uow(), trainer, QAQuery(model_id=tree.sales, active=True)).total == 4
+
+
+def test_fuzzy_duplicates_and_contradictions(new_uow: Uows, trainer: Actor) -> None:
+    tree = make_tree(new_uow())
+    (master_id,) = add_qas(
+        new_uow(), tree.master, [("When can we post on LinkedIn?", "Never on weekends.")]
+    )
+    ids = add_qas(
+        new_uow(),
+        tree.sales,
+        [
+            ("How often should we post on Instagram?", "Twice a week."),  # 0
+            ("How often do we post on Instagram?", "Twice a week"),  # 1 near-duplicate of 0
+            ("How often should we post on Facebook?", "Once a month."),  # 2 another question
+            ("Is order 12345 shipped?", "Yes, on Monday."),  # 3
+            ("Is order 12346 shipped?", "No, next week."),  # 4 another order
+            ("When can we post on Linkedin", "Any day at 9 am, weekends included."),  # 5
+        ],
+    )
+    report = qas.cleanup_report(new_uow(), trainer, tree.sales)
+    assert [f.ids for f in report.findings[FindingKind.NEAR_DUPLICATE]] == [[ids[0], ids[1]]]
+    (conflict,) = report.findings[FindingKind.CONFLICT]
+    assert sorted(conflict.ids) == sorted([master_id, ids[5]])
+    assert "2 different answers (also in Master)" in conflict.summary
+
+    result = qas.merge_duplicates(new_uow(), trainer, ids[0], [ids[1]])
+    assert result.changed == 1
+    assert (
+        qas.cleanup_report(new_uow(), trainer, tree.sales).findings[FindingKind.NEAR_DUPLICATE]
+        == []
+    )
+    with pytest.raises(ValidationFailed, match="Only duplicates"):
+        qas.merge_duplicates(new_uow(), trainer, ids[0], [ids[2]])
+    assert result.journal_id is not None
+    qas.undo_bulk(new_uow(), trainer, result.journal_id)
+    again = qas.cleanup_report(new_uow(), trainer, tree.sales)
+    assert [f.ids for f in again.findings[FindingKind.NEAR_DUPLICATE]] == [[ids[0], ids[1]]]

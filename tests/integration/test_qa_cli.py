@@ -45,6 +45,11 @@ def test_import_then_export_round_trip(tmp_path: Path) -> None:
     # Importing the export again finds every question already there.
     again = run(["import-qas", "Support desk", str(out)], tmp_path)
     assert "0 new, 0 updated, 2 skipped" in again.stdout
+    similar = tmp_path / "similar.csv"
+    similar.write_text("question,answer\nWhere is the HQ?,In Dublin\n", encoding="utf-8")
+    (hq,) = [r.id for r in rows if r.question == "Where is HQ?"]
+    near = run(["import-qas", "Support desk", str(similar)], tmp_path)
+    assert near.stdout.splitlines()[1:] == [f"  row 2 is similar to #{hq}"], near.stdout
 
 
 def test_errors_exit_non_zero_with_one_line_and_write_nothing(tmp_path: Path) -> None:

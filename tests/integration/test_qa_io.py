@@ -74,6 +74,28 @@ def test_preview_names_every_problem_by_row_and_writes_nothing(
     assert _count(new_uow(), model) == 2
 
 
+def test_preview_and_import_name_similar_existing_questions(new_uow: Uows, trainer: Actor) -> None:
+    model = make_model(new_uow(), "M")
+    (instagram, _hours) = add_qas(
+        new_uow(),
+        model,
+        [("How often should we post on Instagram?", "Twice a week."), ("Hours?", "9 to 5")],
+    )
+    data = _csv(
+        "question,answer\n"
+        "How often do we post on Instagram?,Every day.\n"  # row 2: similar to the first
+        "How often do we post on Facebook?,Never.\n"  # row 3: another question
+    )
+    table = qas.read_upload("social.csv", data)
+    mapping = qas.suggest_mapping(table.headers)
+    preview = qas.preview_import(new_uow(), trainer, model, table, mapping)
+    assert preview.counts == {RowStatus.NEW: 2}
+    assert [(r.where, r.similar_to) for r in preview.problems] == [("row 2", (instagram,))]
+    result = qas.commit_import(new_uow(), trainer, model, table, mapping)
+    assert result.created == 2
+    assert result.similar == (f"row 2 is similar to #{instagram}",)
+
+
 def test_import_with_errors_is_refused_unless_they_are_left_out(
     new_uow: Uows, trainer: Actor
 ) -> None:

@@ -30,6 +30,7 @@ from core.training.bulk import bulk
 from core.training.cost import Estimate, estimate
 from core.training.diff import TrainingSetDiff, diff_manifests
 from core.training.findings import Report
+from core.training.leakage import leakage_findings
 from core.training.validator import example_token_limit, validate
 from core.uow import UnitOfWork
 
@@ -123,11 +124,15 @@ def analyse(
         fingerprint = training_data.fingerprints(session, [model.id])[model.id]
         refused = refusal(model, inputs)
         version_hashes = (version.dataset_hash, version.config_hash) if version else None
+        validation = training_data.validation_qas(session, inputs)
     facts = inputs.base_model_facts
     limit = (facts.example_token_limit if facts else None) or example_token_limit(inputs.base_model)
     report = validate(
         training_set.examples, base_model=inputs.base_model, token_limit=limit, allow_empty=True
     )
+    names = {mid: name for mid, name, _ in inputs.sources}
+    for finding in leakage_findings(training_set.examples, validation, names):
+        report.add(finding)
     priced = estimate(
         report.example_tokens,
         n_epochs=inputs.n_epochs,

@@ -1,4 +1,5 @@
-"""Q&As: the grid's query, cell edits, bulk actions with undo, import and export, clean-up.
+"""Q&As: the grid's query, cell edits, bulk actions with undo, import and export, clean-up,
+a validation set.
 
 Every use case is ``fn(uow, actor, ...)``: one transaction, the caller's permission checked
 first, plain data back. Other packages and the pages use only the names below."""
@@ -43,9 +44,11 @@ from core.services.qas.query import (
     locate_qa,
     qa_facets,
 )
+from core.services.qas.split import DEFAULT_SHARE, ValidationSplit, make_validation_set
 from core.services.qas.undo import undo_bulk
 
 __all__ = [
+    "DEFAULT_SHARE",
     "FIELDS",
     "HEADERS",
     "LONG_ANSWER_CHARS",
@@ -68,6 +71,7 @@ __all__ = [
     "QARow",
     "RowStatus",
     "Selection",
+    "ValidationSplit",
     "add_qa",
     "bulk_update",
     "cleanup_report",
@@ -77,6 +81,7 @@ __all__ = [
     "get_qa",
     "list_qas",
     "locate_qa",
+    "make_validation_set",
     "merge_duplicates",
     "preview_import",
     "qa_facets",

@@ -131,7 +131,7 @@ def chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
         yield ids[start : start + _CHUNK]
 
 
-def _journal(
+def write_journal(
     session: Session,
     actor: Actor,
     model_id: int,
@@ -221,7 +221,7 @@ def _bulk_update(
             for r in rows
         ],
     }
-    journal_id = _journal(session, actor, model.id, action.value, summary, len(ids), payload)
+    journal_id = write_journal(session, actor, model.id, action.value, summary, len(ids), payload)
     record_audit(
         session,
         actor,
@@ -302,7 +302,7 @@ def _bulk_copy(
     summary = f"copied {len(created):,} Q&As from {model.name} to {target.name}"
     if skipped:
         summary += f" ({skipped:,} already there)"
-    journal_id = _journal(
+    journal_id = write_journal(
         session,
         actor,
         model.id,
@@ -354,7 +354,7 @@ def _bulk_move(
         "source": model.id,
         "rows": [[r.id, r.row_version + 1] for r in rows],
     }
-    journal_id = _journal(session, actor, model.id, "move", summary, len(ids), payload)
+    journal_id = write_journal(session, actor, model.id, "move", summary, len(ids), payload)
     record_audit(
         session,
         actor,
@@ -394,7 +394,7 @@ def _bulk_delete(
             execution_options={"synchronize_session": False},
         )
     summary = f"deleted {len(ids):,} Q&As of {model.name}"
-    journal_id = _journal(
+    journal_id = write_journal(
         session,
         actor,
         model.id,

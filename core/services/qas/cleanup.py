@@ -1,24 +1,27 @@
 """The clean-up view: what in a model's active Q&As deserves a second look before training.
 
 - exact duplicates: the same question and answer more than once;
-- near-duplicate questions: the same question written differently (equal ``question_key``)
-  with the same answer;
-- conflicts: the same question with different answers, across the model and the models
-  whose training it shares (ancestors it inherits, descendants it aggregates);
+- near-duplicate questions: the same question written differently (other case, spacing,
+  punctuation, filler words, a typo: ``core.training.similar``) with the same answer;
+- conflicts: the same or nearly the same question with clearly different answers, across
+  the model and the models whose training it shares (ancestors it inherits, descendants it
+  aggregates);
 - personal data (e-mail addresses, phone numbers, IBANs) in questions or answers;
 - very short or very long answers.
 
-Groups come from the database (an index on model and question key); only the personal-data
-check reads the text of every row.
+Groups come from the blocked fuzzy matcher over the questions (not every pair is compared);
+only the rows of a group are read in full.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
 
 from core.domain import QAType
 from core.errors import Problem, ValidationFailed
@@ -29,6 +32,7 @@ from core.services.qas.bulk import BulkAction, BulkResult, Selection, bulk_updat
 from core.services.shared import get_or_404
 from core.training.hierarchy import Relation, training_sources
 from core.training.pii import describe, find_personal_data
+from core.training.similar import answers_differ, similar_groups
 from core.training.text import question_key
 from core.uow import UnitOfWork
 
@@ -90,7 +94,21 @@ class CleanupReport:
         return self.totals.get(kind, len(self.findings.get(kind, [])))
 
 
-def _row(q: QA, names: dict[int, str], relations: dict[int, Relation]) -> CleanupRow:
+class _QAColumns(Protocol):
+    id: int
+    model_id: int
+    section: str
+    question: str
+    answer: str
+    qa_type: QAType
+    row_version: int
+
+
+# What a clean-up row shows, read as plain columns (no ORM objects for 100,000 rows).
+_COLUMNS = (QA.id, QA.model_id, QA.section, QA.question, QA.answer, QA.qa_type, QA.row_version)
+
+
+def _row(q: _QAColumns, names: dict[int, str], relations: dict[int, Relation]) -> CleanupRow:
     return CleanupRow(
         id=q.id,
         model_id=q.model_id,
@@ -109,17 +127,26 @@ def _same_text(text: str) -> str:
     return question_key(text) or text.strip()
 
 
+def _distinct_answers(answers: list[str]) -> int:
+    # Answers that differ only in case, spacing, punctuation or a typo say the same thing.
+    kept: list[str] = []
+    for answer in dict.fromkeys(_same_text(a) for a in answers):
+        if all(answers_differ(answer, other) for other in kept):
+            kept.append(answer)
+    return len(kept)
+
+
 def _group_finding(rows: list[CleanupRow]) -> CleanupFinding | None:
     own = [r for r in rows if r.editable]
     if not own:
         return None
-    answers = {_same_text(r.answer) for r in rows}
-    if len(answers) > 1:
+    answers = _distinct_answers([r.answer for r in rows])
+    if answers > 1:
         elsewhere = sorted({r.model_name for r in rows if not r.editable})
         where = f" (also in {', '.join(elsewhere)})" if elsewhere else ""
         return CleanupFinding(
             FindingKind.CONFLICT,
-            f"{own[0].question!r} has {len(answers)} different answers{where}",
+            f"{own[0].question!r} has {answers} different answers{where}",
             rows,
         )
     if len(own) < 2:
@@ -133,6 +160,20 @@ def _group_finding(rows: list[CleanupRow]) -> CleanupFinding | None:
         f"{len(own)} ways of asking {own[0].question!r}, with the same answer",
         own,
     )
+
+
+def _similar_rows(
+    session: Session,
+    active: Sequence[ColumnElement[bool]],
+    names: dict[int, str],
+    relations: dict[int, Relation],
+) -> Iterator[list[CleanupRow]]:
+    """The groups of the same or nearly the same question, their rows in id order (the
+    columns of every row read at once: ORM objects per group took longer than matching)."""
+    columns = (QA.id, QA.model_id, QA.section, QA.question, QA.answer, QA.qa_type)
+    found = session.execute(select(*columns, QA.row_version).where(*active).order_by(QA.id)).all()
+    for group in similar_groups([r.question for r in found]):
+        yield [_row(found[i], names, relations) for i in group]
 
 
 @requires(Permission.READ)
@@ -153,32 +194,18 @@ def cleanup_report(
         names = {i: n.name for i, n in nodes.items()}
         related = list(relations)
         active = [QA.model_id.in_(related), QA.is_active.is_(True)]
-        keys = session.scalars(
-            select(QA.question_key)
-            .where(*active)
-            .group_by(QA.question_key)
-            .having(func.count() > 1)
-            .order_by(QA.question_key)
-        ).all()
         findings: dict[FindingKind, list[CleanupFinding]] = {kind: [] for kind in FindingKind}
         totals: dict[FindingKind, int] = dict.fromkeys(FindingKind, 0)
-        for start in range(0, len(keys), 1_000):
-            chunk = keys[start : start + 1_000]
-            grouped: dict[str, list[CleanupRow]] = {}
-            for q in session.scalars(
-                select(QA).where(*active, QA.question_key.in_(chunk)).order_by(QA.id)
-            ):
-                grouped.setdefault(q.question_key, []).append(_row(q, names, relations))
-            for key in chunk:
-                finding = _group_finding(grouped.get(key, []))
-                if finding is not None:
-                    totals[finding.kind] += 1
-                    if len(findings[finding.kind]) < MAX_FINDINGS:
-                        findings[finding.kind].append(finding)
+        for rows in _similar_rows(session, active, names, relations):
+            finding = _group_finding(rows)
+            if finding is not None:
+                totals[finding.kind] += 1
+                if len(findings[finding.kind]) < MAX_FINDINGS:
+                    findings[finding.kind].append(finding)
         own = [QA.model_id == model_id, QA.is_active.is_(True)]
         scanned = 0
-        for q in session.scalars(
-            select(QA).where(*own).order_by(QA.id).execution_options(yield_per=2_000)
+        for q in session.execute(
+            select(*_COLUMNS).where(*own).order_by(QA.id).execution_options(yield_per=2_000)
         ):
             scanned += 1
             found = find_personal_data(f"{q.question}\n{q.answer}")
@@ -197,12 +224,12 @@ def cleanup_report(
             (FindingKind.LONG_ANSWER, func.length(QA.answer) > long_chars, "characters"),
         ):
             totals[kind] = session.scalar(select(func.count()).where(*own, condition)) or 0
-            for q in session.scalars(
-                select(QA).where(*own, condition).order_by(QA.id).limit(MAX_FINDINGS)
+            for r in session.execute(
+                select(*_COLUMNS).where(*own, condition).order_by(QA.id).limit(MAX_FINDINGS)
             ):
                 findings[kind].append(
                     CleanupFinding(
-                        kind, f"#{q.id}: {len(q.answer):,} {label}", [_row(q, names, relations)]
+                        kind, f"#{r.id}: {len(r.answer):,} {label}", [_row(r, names, relations)]
                     )
                 )
         return CleanupReport(model_id, scanned, findings, totals)
@@ -217,10 +244,14 @@ def merge_duplicates(
     with uow:
         keep = get_or_404(uow.session, QA, keep_id, "Q&A")
         others = uow.session.scalars(select(QA).where(QA.id.in_(other_ids))).all()
+        # One group with the kept question: the same question, or nearly (as the report
+        # groups them).
+        groups = similar_groups([keep.question, *(o.question for o in others)])
+        grouped = set(groups[0]) if groups and groups[0][0] == 0 else {0}
         strangers = [
             o.id
-            for o in others
-            if o.model_id != keep.model_id or o.question_key != keep.question_key
+            for n, o in enumerate(others, start=1)
+            if o.model_id != keep.model_id or n not in grouped
         ]
         if strangers or len(others) != len(set(other_ids)) or keep_id in other_ids:
             raise ValidationFailed(

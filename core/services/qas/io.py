@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table as SQLTable
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core.domain import utcnow
@@ -26,6 +26,8 @@ from core.models import QA, AIModel
 from core.permissions import Actor, Permission, public, requires
 from core.qa_rules import EDITABLE_FIELDS, FIELD_LABELS, clean_column
 from core.services.accounts.audit import record_audit
+from core.services.qas.similar import similar_existing
+from core.services.qas.writing import insert_rows
 from core.services.shared import get_or_404
 from core.tabular import (
     Progress,
@@ -78,6 +80,7 @@ class ImportRow(NamedTuple):
     duplicate_of: int | None = None  # the file row with the same question
     existing_id: int | None = None  # the model's Q&A with the same question
     question_key: str | None = None  # of a row without errors
+    similar_to: tuple[int, ...] = ()  # a new row: the model's Q&As asking nearly the same
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class ImportResult:
     skipped: int
     errors: int
     message: str
+    similar: tuple[str, ...] = ()  # "row 7 is similar to #123", a line per such new row
 
 
 @public
@@ -291,6 +295,10 @@ def _analyse(
                     question_key=key,
                 )
             )
+    new = [i for i, r in enumerate(rows) if r.status == RowStatus.NEW]
+    found = similar_existing(session, model_id, [rows[i].values["question"] for i in new])
+    for k, ids in found.items():
+        rows[new[k]] = rows[new[k]]._replace(similar_to=ids)
     return rows
 
 
@@ -299,7 +307,7 @@ def _preview(table: Table, mapping: dict[str, str | None], plan: list[ImportRow]
     for row in plan:
         counts[row.status] = counts.get(row.status, 0) + 1
     problems = [r for r in plan if r.status in (RowStatus.ERROR, RowStatus.DUPLICATE_IN_FILE)] + [
-        r for r in plan if r.status == RowStatus.EXISTING_CHANGED
+        r for r in plan if r.status == RowStatus.EXISTING_CHANGED or r.similar_to
     ]
     return ImportPreview(
         file_name=table.name,
@@ -328,57 +336,6 @@ def preview_import(
         get_or_404(uow.session, AIModel, model_id, "Model")
         plan = _analyse(uow.session, model_id, table, checked, OnDuplicate(on_duplicate), progress)
         return _preview(table, checked, plan)
-
-
-def _insert_rows(
-    session: Session, rows: list[dict[str, Any]], progress: Progress | None, done: float
-) -> None:
-    """Write new Q&As in the session's transaction: on PostgreSQL with COPY (one statement
-    per row, as an executemany sends them, took three times as long at 100,000 rows), on
-    SQLite with a Core executemany (no ORM bookkeeping per row)."""
-    if not rows:
-        return
-    connection = session.connection()
-
-    def report(written: int) -> None:
-        if progress:
-            progress(
-                done + (1 - done) * min(1.0, written / len(rows)),
-                f"wrote {min(written, len(rows)):,} of {len(rows):,} rows",
-            )
-
-    qa_table = cast(SQLTable, QA.__table__)
-    columns = list(rows[0])
-    names = ", ".join(qa_table.c[c].name for c in columns)
-    if connection.dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        with driver.cursor() as cursor, cursor.copy(f"COPY qas ({names}) FROM STDIN") as copy:
-            for count, row in enumerate(rows, start=1):
-                copy.write_row(
-                    [v.value if isinstance(v, enum.Enum) else v for v in map(row.get, columns)]
-                )
-                if count % _BATCH == 0:
-                    report(count)
-        report(len(rows))
-        return
-    # The column types' own conversions, once per distinct value (the time stamps, type and
-    # flags repeat), then the driver's executemany without per-row processing.
-    compiled = insert(qa_table).compile(dialect=connection.dialect, column_keys=columns)
-    order = compiled.positiontup or []
-    assert set(order) <= set(columns), "every column is given"
-    converted: list[list[Any]] = []
-    for name in order:
-        values = [row[name] for row in rows]
-        convert = qa_table.c[name].type.bind_processor(connection.dialect)
-        if convert is not None:
-            memo = {v: convert(v) for v in set(values)}
-            values = list(map(memo.__getitem__, values))
-        converted.append(values)
-    records = list(zip(*converted, strict=True))
-    for start in range(0, len(records), _BATCH):
-        connection.exec_driver_sql(str(compiled), records[start : start + _BATCH])
-        report(start + _BATCH)
 
 
 def _new_rows(
@@ -467,7 +424,7 @@ def commit_import(
         updates = (
             _update_rows(session, plan, actor, now) if on_duplicate == OnDuplicate.UPDATE else []
         )
-        _insert_rows(session, fresh, progress, 0.3)
+        insert_rows(session, fresh, progress, 0.3)
         skipped = len(plan) - len(fresh) - len(updates) - len(errors)
         message = (
             f"Imported {table.name} into {model.name}: {len(fresh):,} new, {len(updates):,} "
@@ -495,4 +452,13 @@ def commit_import(
         uow.commit()
         if progress:
             progress(1.0, "done")
-        return ImportResult(table.name, len(fresh), len(updates), skipped, len(errors), message)
+        similar = tuple(
+            f"{r.where} is similar to {_ids(r.similar_to)}" for r in plan if r.similar_to
+        )
+        return ImportResult(
+            table.name, len(fresh), len(updates), skipped, len(errors), message, similar
+        )
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return ", ".join(f"#{i}" for i in ids)
