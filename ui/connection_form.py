@@ -54,10 +54,11 @@ def _text(
     )
 
 
-def connection_fields(
+def _access_fields(
     prefix: str, current: ConnectionView | None, provider_type: ProviderType
-) -> ConnectionInput:
-    name = _text("Name", current.name if current else "", f"{prefix}_name")
+) -> tuple[str | None, str | None, bool]:
+    """Where a cloud provider answers and how the studio signs in there: (base URL or
+    endpoint, key variable, Entra ID). The offline types need none of it."""
     azure = provider_type == ProviderType.AZURE_OPENAI
     base_url: str | None = None
     key_env: str | None = None
@@ -81,7 +82,7 @@ def connection_fields(
             f"{prefix}_url",
             placeholder="https://api.openai.com/v1",
         )
-    if provider_type != ProviderType.LOCAL and not entra_id:
+    if provider_type in (ProviderType.OPENAI, ProviderType.AZURE_OPENAI) and not entra_id:
         default_env = "AZURE_OPENAI_API_KEY" if azure else "OPENAI_API_KEY"
         key_env = _text(
             "Name of the environment variable or secret holding the API key",
@@ -89,6 +90,15 @@ def connection_fields(
             f"{prefix}_key_env",
             help=KEY_RULE,
         )
+    return base_url, key_env, entra_id
+
+
+def connection_fields(
+    prefix: str, current: ConnectionView | None, provider_type: ProviderType
+) -> ConnectionInput:
+    name = _text("Name", current.name if current else "", f"{prefix}_name")
+    azure = provider_type == ProviderType.AZURE_OPENAI
+    base_url, key_env, entra_id = _access_fields(prefix, current, provider_type)
     open_weights = provider_type == ProviderType.OPEN_WEIGHTS
     base_model = _text(
         "Default base model",

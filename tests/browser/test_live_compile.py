@@ -68,7 +68,7 @@ def test_each_step_shows_as_it_happens_and_the_loss_chart_fills_in(
     expect(heading).to_be_visible(timeout=60_000)  # validated and uploaded, the job exists
     steps = page.get_by_test_id("stMarkdownContainer").filter(has_text="uploading").first
     expect(steps).to_contain_text("validating")
-    expect(page.get_by_role("button", name="Compile", exact=True)).to_be_disabled()
+    expect(page.get_by_role("button", name="Compile", exact=True)).to_be_disabled(timeout=30_000)
     expect(page.get_by_text("The loss chart fills in as the provider reports")).to_be_visible()
 
     fake.advance(steps=3)  # validating_files, queued, first training step
@@ -80,7 +80,7 @@ def test_each_step_shows_as_it_happens_and_the_loss_chart_fills_in(
     fake.advance(steps=3)  # three more steps: the chart grows in place, no reload
     expect(reported).not_to_have_text(re.compile(rf"^{before} "), timeout=30_000)
     assert int(reported.inner_text().split()[0]) > before
-    expect(page.get_by_role("button", name="Compile", exact=True)).to_be_disabled()
+    expect(page.get_by_role("button", name="Compile", exact=True)).to_be_disabled(timeout=30_000)
 
     fake.advance(steps=1)  # succeeded
     expect(page.get_by_role("heading", name="Compilation #4: succeeded")).to_be_visible(
