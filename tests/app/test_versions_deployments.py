@@ -10,30 +10,21 @@ import pytest
 
 from core import db
 from core.domain import ProviderType, Role
-from core.providers import registry
 from core.services import catalog, compilation
 from core.uow import UnitOfWork
 from tests.app.test_models_page import open_models
 from tests.app.test_pages import app_for
 from tests.compile_helpers import add_qas, drain, make_model
 from tests.conftest import make_user
-from tests.fakes.azure_openai import FakeAzureOpenAI
-from tests.fakes.entra import credential_for
+from tests.fakes.azure_openai import FakeAzureOpenAI, serving_azure
 
 KEY_ENV = "AZURE_OPENAI_API_KEY_TEST"
 
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> Iterator[FakeAzureOpenAI]:
-    monkeypatch.setenv("ARBITER_DATA_DIR", str(tmp_path))
-    with FakeAzureOpenAI() as fake:
-        monkeypatch.setenv(KEY_ENV, fake.api_key)
-        monkeypatch.setenv(registry.ARM_URL_ENV, fake.management_url)
-        registry.use_entra_credential(credential_for(fake))
-        try:
-            yield fake
-        finally:
-            registry.use_entra_credential(None)
+    with serving_azure(monkeypatch, tmp_path, KEY_ENV) as fake:
+        yield fake
 
 
 def test_an_admin_sees_the_deployments_and_removes_the_unused_one(

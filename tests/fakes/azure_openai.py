@@ -39,11 +39,12 @@ invalidPayload "The specified base model does not support fine-tuning."
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote
@@ -68,6 +69,7 @@ __all__ = [
     "arm_fault",
     "azure_quota_exceeded",
     "azure_rate_limit",
+    "serving_azure",
 ]
 
 AZURE_API_VERSION = "2024-10-21"
@@ -489,3 +491,24 @@ def _azure_completion(completion: JSON) -> JSON:
             "completion_tokens_details": {"reasoning_tokens": details.get("reasoning_tokens", 0)},
         }
     return completion
+
+
+@contextlib.contextmanager
+def serving_azure(
+    monkeypatch: Any, data_dir: object, key_env: str, **kwargs: Any
+) -> Iterator[FakeAzureOpenAI]:
+    """A started server the studio reaches as it would reach Azure: its key in ``key_env``,
+    Resource Manager at the server (``ARBITER_AZURE_MANAGEMENT_URL``) and an Entra ID
+    credential that the server accepts; put back afterwards."""
+    from core.providers import registry
+    from tests.fakes.entra import credential_for
+
+    monkeypatch.setenv("ARBITER_DATA_DIR", str(data_dir))
+    with FakeAzureOpenAI(**kwargs) as server:
+        monkeypatch.setenv(key_env, server.api_key)
+        monkeypatch.setenv(registry.ARM_URL_ENV, server.management_url)
+        registry.use_entra_credential(credential_for(server))
+        try:
+            yield server
+        finally:
+            registry.use_entra_credential(None)

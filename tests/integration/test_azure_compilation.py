@@ -14,12 +14,10 @@ import pytest
 
 from core.domain import ChatKind, CompilationStatus, ProviderType
 from core.permissions import Actor
-from core.providers import registry
 from core.services import catalog, chat, compilation
 from core.services.compilation import EngineSettings
 from tests.compile_helpers import FAST, Uows, add_qas, drain, make_model
-from tests.fakes.azure_openai import FakeAzureOpenAI, arm_fault, azure_quota_exceeded
-from tests.fakes.entra import credential_for
+from tests.fakes.azure_openai import FakeAzureOpenAI, arm_fault, azure_quota_exceeded, serving_azure
 from tests.openai_server import Fault
 
 KEY_ENV = "AZURE_OPENAI_API_KEY_TEST"
@@ -30,16 +28,9 @@ DEPLOYMENT = r"/subscriptions/.*/deployments/[^/]+"
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> Iterator[FakeAzureOpenAI]:
-    monkeypatch.setenv("ARBITER_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("ARBITER_OPENAI_TIMEOUT", "5")
-    with FakeAzureOpenAI() as fake:
-        monkeypatch.setenv(KEY_ENV, fake.api_key)
-        monkeypatch.setenv(registry.ARM_URL_ENV, fake.management_url)
-        registry.use_entra_credential(credential_for(fake))
-        try:
-            yield fake
-        finally:
-            registry.use_entra_credential(None)
+    with serving_azure(monkeypatch, tmp_path, KEY_ENV) as fake:
+        yield fake
 
 
 def _connection(new_uow: Uows, admin: Actor, server: FakeAzureOpenAI, **changes: object) -> int:

@@ -16,16 +16,9 @@ from core.domain import CATALOGUED_PROVIDERS, ProviderType
 from core.models import BaseModelInfo
 from core.providers import catalogue
 
-# The facts a row can hold beside the file's (and so that an admin or a provider can set).
-ROW_FACTS = (
-    "fine_tunable",
-    "context_tokens",
-    "example_token_limit",
-    "training_price_per_million",
-    "hosting_price_per_hour",
-    "shutdown_date",
-    "fine_tuning_ends",
-)
+# The facts a row can hold beside the file's (and so that an admin or a provider can set):
+# the same facts the catalogue file holds.
+ROW_FACTS = catalogue.FACTS
 
 
 @dataclass(frozen=True)
