@@ -18,7 +18,9 @@ from tests.browser.conftest import ROOT, AppServer, start_app, stop_app
 from tests.browser.helpers import open_page, sign_in, wait_idle
 from tests.openai_server import FakeOpenAI
 
-SCRIPT = ["validating_files", "queued", "running", "running", "running", "running", "succeeded"]
+# Long enough that the job still runs after the test's six advances: the Compile button
+# must be disabled then (the job succeeds only at the ninth read).
+SCRIPT = ["validating_files", "queued", *["running"] * 7, "succeeded"]
 
 
 @pytest.fixture(scope="module")
