@@ -36,6 +36,10 @@ from core.permissions import Actor
 from core.security import hash_password
 from core.uow import UnitOfWork
 
+# Importing it sets the tests' base-model catalogue for this process and every process the
+# tests start (see the module).
+from tests.catalogue_site import SHIPPED_CATALOGUE
+
 PG_ADMIN_URL = os.environ.get(
     "ARBITER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -187,7 +191,18 @@ def catalogue_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
     path = tmp_path / "catalogue.toml"
     path.write_text("models = []\n", encoding="utf-8")
-    monkeypatch.setattr(catalogue, "CATALOGUE", path)
+    monkeypatch.setenv(catalogue.CATALOGUE_ENV, str(path))
     catalogue.load.cache_clear()
     yield path
+    catalogue.load.cache_clear()
+
+
+@pytest.fixture
+def shipped_catalogue(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The catalogue the project ships, with its real cut-off dates (see the top of this file)."""
+    from core.providers import catalogue
+
+    monkeypatch.setenv(catalogue.CATALOGUE_ENV, str(SHIPPED_CATALOGUE))
+    catalogue.load.cache_clear()
+    yield SHIPPED_CATALOGUE
     catalogue.load.cache_clear()

@@ -8,6 +8,7 @@ in ``core.services.catalog.base_models``.
 from __future__ import annotations
 
 import functools
+import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 CATALOGUE = Path(__file__).resolve().parent / "catalogue.toml"
+CATALOGUE_ENV = "ARBITER_CATALOGUE"
 FACTS = (
     "fine_tunable",
     "context_tokens",
@@ -47,7 +49,7 @@ class CatalogueError(ValueError):
 
 
 def _entry(raw: dict[str, Any], named_sources: dict[str, str], number: int) -> CatalogueEntry:
-    where = f"{CATALOGUE.name}, model {number}"
+    where = f"{catalogue_path().name}, model {number}"
     unknown = set(raw) - {"provider", "id", "sources", *FACTS}
     if unknown or "provider" not in raw or "id" not in raw:
         raise CatalogueError(f"{where}: needs provider and id; unknown keys {sorted(unknown)}")
@@ -65,12 +67,19 @@ def _entry(raw: dict[str, Any], named_sources: dict[str, str], number: int) -> C
     return CatalogueEntry(sources=sources, **values)
 
 
+def catalogue_path() -> Path:
+    """The shipped file, or an operator's own (ARBITER_CATALOGUE), e.g. with a provider's
+    new dates before the project ships them."""
+    return Path(os.environ.get(CATALOGUE_ENV) or CATALOGUE)
+
+
 @functools.cache
 def load() -> tuple[CatalogueEntry, ...]:
+    path = catalogue_path()
     try:
-        raw = tomllib.loads(CATALOGUE.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogueError(f"{CATALOGUE.name}: {exc}") from None
+        raise CatalogueError(f"{path.name}: {exc}") from None
     named = {str(k): str(v) for k, v in raw.get("sources", {}).items()}
     return tuple(_entry(m, named, i) for i, m in enumerate(raw.get("models", []), 1))
 

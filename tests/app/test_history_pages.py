@@ -280,7 +280,7 @@ def test_trainers_see_the_dashboard_without_costs(
 
 
 def test_an_admin_enters_a_shutdown_date_and_the_models_are_flagged(
-    history_db: tuple[str, SeededHistory], monkeypatch: pytest.MonkeyPatch
+    history_db: tuple[str, SeededHistory], monkeypatch: pytest.MonkeyPatch, shipped_catalogue: Path
 ) -> None:
     url, seeded = history_db
     at = _open(url, seeded.admin_id, "pages/dashboard.py", monkeypatch)

@@ -29,7 +29,14 @@ from tests.compile_helpers import (
 from tests.openai_server import FakeOpenAI
 
 BASE = "gpt-4o-mini-2024-07-18"
-CUT_OFF = catalogue.entry(ProviderType.OPENAI, BASE)
+# The real dates: these tests are about them (other tests move the cut-off far out).
+pytestmark = pytest.mark.usefixtures("shipped_catalogue")
+
+
+def _cut_off() -> catalogue.CatalogueEntry:
+    found = catalogue.entry(ProviderType.OPENAI, BASE)
+    assert found is not None and found.fine_tuning_ends is not None
+    return found
 
 
 @pytest.fixture
@@ -48,10 +55,11 @@ def _row(new_uow: Uows, admin: Actor, provider: ProviderType, name: str) -> cata
 def test_the_shipped_catalogue_names_each_fact_and_where_it_comes_from(
     new_uow: Uows, admin: Actor
 ) -> None:
-    assert CUT_OFF is not None and CUT_OFF.fine_tuning_ends is not None
+    cut_off = _cut_off()
+    assert cut_off.fine_tuning_ends == date(2027, 1, 6)
     row = _row(new_uow, admin, ProviderType.OPENAI, BASE)
     assert row.id is None  # nothing stored: the file alone knows it
-    assert row.fine_tuning_ends == CUT_OFF.fine_tuning_ends
+    assert row.fine_tuning_ends == cut_off.fine_tuning_ends
     assert row.example_token_limit and row.training_price_per_million
     assert row.sources["fine_tuning_ends"].startswith("catalogue")
     azure = _row(new_uow, admin, ProviderType.AZURE_OPENAI, BASE)
@@ -72,7 +80,7 @@ def test_an_admins_fact_overrides_the_file_and_says_so(new_uow: Uows, admin: Act
     row = _row(new_uow, admin, ProviderType.OPENAI, BASE)
     assert row.shutdown_date == date(2027, 2, 1) and row.sources["shutdown_date"] == "admin"
     # The facts the admin left alone still come from the file.
-    assert row.fine_tuning_ends == (CUT_OFF.fine_tuning_ends if CUT_OFF else None)
+    assert row.fine_tuning_ends == _cut_off().fine_tuning_ends
     assert row.sources["fine_tuning_ends"].startswith("catalogue")
 
 
@@ -88,12 +96,15 @@ def test_a_base_model_the_catalogue_does_not_know_is_refused_at_save(
 def test_past_the_cut_off_a_compilation_is_refused_and_the_model_moves_to_azure(
     new_uow: Uows, admin: Actor, trainer: Actor, server: FakeOpenAI
 ) -> None:
-    assert CUT_OFF is not None and CUT_OFF.fine_tuning_ends is not None
+    ends = _cut_off().fine_tuning_ends
+    assert ends is not None
     connection = openai_connection(new_uow, admin, server.base_url)
     model = make_model(new_uow, admin, "Northwind Support", connection_id=connection)
     add_qas(new_uow, model)
-    queued_before = compilation.request_compilation(new_uow(), trainer, model)
-    day_after = (CUT_OFF.fine_tuning_ends + timedelta(days=1)).isoformat() + "T12:00:00+00:00"
+    day_before = (ends - timedelta(days=1)).isoformat() + "T12:00:00+00:00"
+    with time_machine.travel(day_before, tick=True):
+        queued_before = compilation.request_compilation(new_uow(), trainer, model)
+    day_after = (ends + timedelta(days=1)).isoformat() + "T12:00:00+00:00"
     with time_machine.travel(day_after, tick=True):
         # One queued the day before is refused by the worker, before anything is uploaded.
         drain(new_uow)
