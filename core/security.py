@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -23,6 +24,17 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher()
 
 
+def verification_slots() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+# argon2 runs four lanes per hash on as many threads. Eight sign-in loops in the one server
+# process made 32 busy threads on 2 cores, and a trainer's cell save waited its turn behind
+# them; past these slots a sign-in waits for the one before it instead (it is as slow in
+# total, and everyone else keeps their share of the CPU).
+_HASHING = threading.BoundedSemaphore(verification_slots())
+
+
 def check_password_policy(password: str) -> None:
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -37,14 +49,16 @@ def check_password_policy(password: str) -> None:
 
 def hash_password(password: str) -> str:
     check_password_policy(password)
-    return _hasher().hash(password)
+    with _HASHING:
+        return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash or len(password) > MAX_PASSWORD_LENGTH:
         return False
     try:
-        return _hasher().verify(password_hash, password)
+        with _HASHING:
+            return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
