@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -38,6 +39,9 @@ _MANIFEST = "manifest.json"
 _DATABASE = {"sqlite": "database.sqlite", "postgresql": "database.pgdump"}
 _FILES = "files/"
 _CACHES = ("tiktoken-cache",)  # rebuilt on demand; not worth keeping
+# What a running worker is still writing (".partial") or swapping out (".old0"): the worker
+# that finishes it publishes it under its own name, or a restored studio's worker redoes it.
+_UNFINISHED = re.compile(r"\.partial(\.old\d+)?$")
 
 
 def _sqlite_file(engine: Engine) -> Path:
@@ -71,9 +75,26 @@ def _data_files(data: Path, skip: set[Path]) -> list[Path]:
     found = []
     for path in sorted(data.rglob("*")):
         relative = path.relative_to(data)
-        if path.is_file() and path not in skip and relative.parts[0] not in _CACHES:
+        if (
+            path.is_file()
+            and path not in skip
+            and relative.parts[0] not in _CACHES
+            and not any(_UNFINISHED.search(part) for part in relative.parts)
+        ):
             found.append(path)
     return found
+
+
+def _add_file(archive: tarfile.TarFile, path: Path, name: str) -> bool:
+    """Add a file as it is at the moment it is opened. Files are replaced by renaming a
+    finished copy over them, so the open file stays whole while a worker writes its
+    successor; one that is gone by now was replaced by a folder swap or removed."""
+    try:
+        with path.open("rb") as fh:
+            archive.addfile(archive.gettarinfo(arcname=name, fileobj=fh), fh)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def backup(target: Path) -> str:
@@ -98,20 +119,24 @@ def backup(target: Path) -> str:
         else:
             command, env = _pg_command(engine, "pg_dump")
             _run([*command, "--format=custom", "--no-owner", "--file", str(dumped)], env)
-        files = _data_files(data, {p.resolve() for p in skip})
-        manifest = {
-            "format": FORMAT,
-            "backend": backend,
-            "revision": revision,
-            "created_at": utcnow().isoformat(),
-            "files": len(files),
-        }
         partial = Path(work) / "backup.tar"
         with tarfile.open(partial, "w") as archive:
-            _add_bytes(archive, _MANIFEST, json.dumps(manifest, indent=2).encode())
             archive.add(dumped, _DATABASE[backend])
-            for path in files:
-                archive.add(path, _FILES + path.relative_to(data).as_posix())
+            # Files are read after the database: none is older than the database says, so
+            # a restored worker finds each job at least as far as its compilation's record.
+            files = [
+                path
+                for path in _data_files(data, {p.resolve() for p in skip})
+                if _add_file(archive, path, _FILES + path.relative_to(data).as_posix())
+            ]
+            manifest = {
+                "format": FORMAT,
+                "backend": backend,
+                "revision": revision,
+                "created_at": utcnow().isoformat(),
+                "files": len(files),
+            }
+            _add_bytes(archive, _MANIFEST, json.dumps(manifest, indent=2).encode())
         partial.chmod(config.PRIVATE_FILE_MODE)
         os.replace(partial, target)
     return (

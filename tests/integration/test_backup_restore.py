@@ -2,7 +2,8 @@
 empty database (SQLite and PostgreSQL) gives back every row of every table and every data
 file; a non-empty database is refused unless forced; a backup of a schema this code does
 not know, or of the other backend, is refused; a backup taken while another process writes
-is a consistent database."""
+is a consistent database; one taken while a worker compiles restores a studio that finishes
+those compilations, without what the worker was still writing."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import tarfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,9 @@ from sqlalchemy import create_engine, select, text
 from core.models import Base
 from tests.conftest import PG_ADMIN_URL, _pg_available, skip_or_fail
 from tests.paths import ROOT
+from tests.worker_helpers import Workers, wait_for, workers_for
+
+__all__ = ["workers_for"]
 
 
 def _cli(url: str, data: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -186,3 +190,118 @@ def test_a_backup_taken_while_another_process_writes_is_consistent(tmp_path: Pat
         # Whole transactions only: every batch of 200 rows is in, or none of it.
         assert restored.execute("SELECT count(*) % 200 FROM churn").fetchone() == (0,)
     restored.close()
+
+
+BUSY_MODELS = 40
+
+
+def _queue_local_compilations(url: str) -> list[int]:
+    """Arbiters of their own on a local connection, one compilation of each requested."""
+    from core import db
+    from core.domain import Role
+    from core.permissions import Actor
+    from core.services import compilation
+    from core.uow import UnitOfWork
+    from tests.compile_helpers import add_qas, local_connection, make_model
+    from tests.conftest import make_user
+
+    engine = db.make_engine(url)
+    factory = db.session_factory(engine)
+
+    def new_uow() -> UnitOfWork:
+        return UnitOfWork(factory)
+
+    admin = Actor.system("test")
+    trainer = make_user(new_uow(), "trainer@example.com", Role.TRAINER)
+    connection = local_connection(new_uow, admin)
+    ids = []
+    for n in range(BUSY_MODELS):
+        model = make_model(new_uow, admin, f"Department {n}", connection_id=connection)
+        add_qas(new_uow, model)
+        ids.append(compilation.request_compilation(new_uow(), trainer, model).id)
+    engine.dispose()
+    return ids
+
+
+def _statuses(url: str) -> dict[int, str]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, status FROM compilations"))
+        found = {int(i): str(s) for i, s in rows}
+    engine.dispose()
+    return found
+
+
+def test_a_backup_taken_while_compilations_run_restores_a_studio_that_finishes_them(
+    two_databases: tuple[str, str], tmp_path: Path, workers_for: Callable[..., Workers]
+) -> None:
+    source, target = two_databases
+    a, b = tmp_path / "a", tmp_path / "b"
+    _ok(_cli(source, a, "init-db"))
+    ids = _queue_local_compilations(source)
+    worker = workers_for(source, ARBITER_DATA_DIR=str(a))
+    worker.start("--exit-when-idle", "2")
+    wait_for(lambda: "succeeded" in _statuses(source).values(), "a first compilation", 120)
+    backup = tmp_path / "busy.backup"
+    _ok(_cli(source, a, "backup", str(backup)))
+    assert worker.processes[0].wait(timeout=300) == 0, worker.log_text()[-3000:]
+
+    _ok(_cli(target, b, "init-db"))
+    _ok(_cli(target, b, "restore", str(backup)))
+    restored = _statuses(target)
+    at_backup_time_done = sorted(i for i, s in restored.items() if s == "succeeded")
+    assert at_backup_time_done and len(at_backup_time_done) < len(ids), "taken mid-way"
+    # Nothing half-written came along; every published index is the source's, byte for
+    # byte (each is written once); job records are whole, if older than the source's now.
+    restored_files = _files(b)
+    assert not [name for name in restored_files if ".partial" in name]
+    source_files = _files(a)
+    indexes = {n: c for n, c in restored_files.items() if n.startswith("local-provider/models/")}
+    assert indexes and all(source_files[n] == c for n, c in indexes.items())
+    for name, content in restored_files.items():
+        if name.endswith(".json"):
+            json.loads(content)
+    # The restored studio finishes what was queued or running when the backup was taken,
+    # each compilation once, and the training data is the source's.
+    again = workers_for(target, ARBITER_DATA_DIR=str(b))
+    again.start("--exit-when-idle", "2")
+    assert again.processes[0].wait(timeout=300) == 0, again.log_text()[-3000:]
+    assert set(_statuses(target).values()) == {"succeeded"} == set(_statuses(source).values())
+    finished_source, finished_target = _tables(source), _tables(target)
+    for table in ("users", "provider_connections", "qas"):
+        assert finished_target[table] == finished_source[table]
+    # Each arbiter has one version, active (activated at another moment on each side).
+    assert len(finished_target["model_versions"]) == len(ids)
+    assert _active_versions(target) == _active_versions(source) == len(ids)
+
+
+def _active_versions(url: str) -> int:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        found = connection.execute(
+            text("SELECT count(*) FROM ai_models WHERE active_version_id IS NOT NULL")
+        ).scalar_one()
+    engine.dispose()
+    return int(found)
+
+
+def test_what_a_running_worker_is_still_writing_is_left_out(tmp_path: Path) -> None:
+    data = tmp_path / "a"
+    url = f"sqlite:///{data / 'arbiter.db'}"
+    _ok(_cli(url, data, "init-db"))
+    models = data / "local-provider" / "models"
+    for folder in ("m-7", "m-7.4242.ab12cd34.partial", "m-7.4242.ab12cd34.partial.old0"):
+        (models / folder).mkdir(parents=True)
+        (models / folder / "meta.json").write_text('{"entries": 1}', encoding="utf-8")
+    jobs = data / "local-provider" / "jobs"
+    jobs.mkdir()
+    (jobs / "ftjob-1.json").write_text("{}", encoding="utf-8")
+    (jobs / ".ftjob-1.json.4242.ab12.partial").write_text('{"stat', encoding="utf-8")
+    backup = tmp_path / "studio.backup"
+    assert "and 2 data files" in _ok(_cli(url, data, "backup", str(backup)))
+    with tarfile.open(backup) as archive:
+        files = sorted(n for n in archive.getnames() if n.startswith("files/"))
+    assert files == [
+        "files/local-provider/jobs/ftjob-1.json",
+        "files/local-provider/models/m-7/meta.json",
+    ]
