@@ -60,7 +60,7 @@ run: setup
 	$(BIN)/python -m core init-db
 	$(BIN)/python -m core seed-demo --if-empty
 	@echo "Arbiter Studio: open http://$(ADDRESS):$(PORT) (sign in with an account printed above or in data/demo-credentials.txt)"
-	$(BIN)/python -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) \
+	$(BIN)/python -m streamlit run server.py --server.address $(ADDRESS) --server.port $(PORT) \
 		--server.headless true --browser.gatherUsageStats false
 
 worker: setup

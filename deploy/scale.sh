@@ -28,7 +28,7 @@ start() {
   upstreams=""
   for i in $(seq 0 $((INSTANCES - 1))); do
     port=$((BASE_PORT + i))
-    nohup "$PY" -m streamlit run app.py --server.address 127.0.0.1 --server.port "$port" \
+    nohup "$PY" -m streamlit run server.py --server.address 127.0.0.1 --server.port "$port" \
       --server.headless true --browser.gatherUsageStats false >"$RUN_DIR/app-$port.log" 2>&1 &
     echo $! >"$RUN_DIR/app-$port.pid"
     upstreams+="        server 127.0.0.1:$port;"$'\n'

@@ -16,10 +16,11 @@ from core.errors import AuthenticationFailed
 from core.permissions import Actor
 from core.services import accounts
 from core.uow import UnitOfWork
+from ui import session_cookie
+from ui.session_cookie import COOKIE
 
 USER_KEY = "auth_user_id"
 TOKEN_KEY = "auth_session_token"  # noqa: S105 (a session-state key, not a secret)
-COOKIE = "arbiter_session"
 _COOKIE_TO_SET = "auth_cookie_to_set"
 _COOKIE_TO_CLEAR = "auth_cookie_to_clear"
 
@@ -87,6 +88,8 @@ def _resume_from_cookie() -> Actor | None:
         return None  # ended or expired: simply show the sign-in page
     st.session_state[USER_KEY] = actor.user_id
     st.session_state[TOKEN_KEY] = token
+    # Set again by the server: a cookie from before it was HttpOnly becomes so.
+    st.session_state[_COOKIE_TO_SET] = token
     return actor
 
 
@@ -109,24 +112,17 @@ def current_actor() -> Actor | None:
 
 
 def sync_cookie() -> None:
-    """Hand the browser its session cookie after sign-in, and take it back after sign-out.
-
-    Streamlit can read cookies but not set them, so a tiny script of ours does; it holds
-    only the random token, never user text.
-    """
+    """Have the server hand the browser its session cookie after sign-in (HttpOnly, see
+    ui.session_cookie), and take it back after sign-out."""
     token = st.session_state.pop(_COOKIE_TO_SET, None)
     if token:
-        _cookie_script(f"{COOKIE}={token}; max-age={accounts.MAX_DAYS * 86400}")
+        _post_ticket(session_cookie.issue(str(token)))
     elif st.session_state.pop(_COOKIE_TO_CLEAR, None):
-        _cookie_script(f"{COOKIE}=; max-age=0")
+        _post_ticket(session_cookie.issue(None))
 
 
-def _cookie_script(assignment: str) -> None:
-    secure = "(location.protocol === 'https:' ? '; Secure' : '')"
-    st.html(
-        f"<script>document.cookie = '{assignment}; path=/; SameSite=Strict' + {secure};</script>",
-        unsafe_allow_javascript=True,
-    )
+def _post_ticket(ticket: str) -> None:
+    st.html(session_cookie.script(ticket), unsafe_allow_javascript=True)
 
 
 def actor() -> Actor:

@@ -126,7 +126,7 @@ def start_app(
     log = (data_dir / "streamlit.log").open("wb")
     process = subprocess.Popen(
         [
-            python, "-m", "streamlit", "run", "app.py",
+            python, "-m", "streamlit", "run", "server.py",
             "--server.address", "127.0.0.1", "--server.port", str(port),
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
             "--server.fileWatcherType", "none",

@@ -1,7 +1,10 @@
-"""Signing in survives a reload and a new tab; signing out ends the session for good, even
-for a copy of its cookie."""
+"""Signing in survives a reload and a new tab; the session cookie is set by the server,
+HttpOnly, so page scripts never see it; signing out ends the session for good, even for a
+copy of its cookie."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -20,19 +23,37 @@ def _signed_out(page: Page) -> None:
     expect(page.get_by_text("Signed in as")).to_have_count(0)
 
 
+def _session_cookie(context: BrowserContext, page: Page) -> dict[str, Any]:
+    """The cookie once the server has set it (the page posts its ticket as it renders)."""
+    for _ in range(200):
+        found = [c for c in context.cookies() if c["name"] == COOKIE and c["httpOnly"]]
+        if found:
+            return dict(found[0])
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no HttpOnly {COOKIE} cookie: {context.cookies()}")
+
+
 def test_a_reload_keeps_the_sign_in_and_sign_out_ends_it(
     page: Page, context: BrowserContext, app_server: AppServer
 ) -> None:
     email, password = app_server.account("manager")
     sign_in(page, app_server.url, email, password)
-    # The page's script hands the cookie over as the signed-in page renders.
-    page.wait_for_function(f"document.cookie.includes('{COOKIE}=')", timeout=20_000)
-    cookie = next(c for c in context.cookies() if c["name"] == COOKIE)
+    cookie = _session_cookie(context, page)
     assert cookie["sameSite"] == "Strict" and len(cookie["value"]) >= 40
+    assert COOKIE not in page.evaluate("document.cookie"), "a page script can read it"
+    assert cookie["value"] not in page.content(), "the token is in the page"
 
     page.reload()
     wait_idle(page)
     _signed_in(page)
+    # A cookie from before it was HttpOnly becomes so at the next visit.
+    context.add_cookies([{"name": COOKIE, "value": cookie["value"], "url": app_server.url}])
+    assert COOKIE in page.evaluate("document.cookie")
+    page.reload()
+    wait_idle(page)
+    _signed_in(page)
+    assert _session_cookie(context, page)["value"] == cookie["value"]
+    assert COOKIE not in page.evaluate("document.cookie")
     other_tab = context.new_page()
     other_tab.goto(app_server.url)
     wait_idle(other_tab)
