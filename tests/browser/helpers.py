@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
 IDLE = "[data-test-script-state='notRunning']"
+
+
+SESSION_COOKIE = "arbiter_session"
+
+
+def session_cookie(page: Page) -> dict[str, Any]:
+    """The sign-in cookie once the server has set it (HttpOnly: the page posts a ticket as
+    it renders, and the answer sets it), so that pages opened by address sign in from it."""
+    for _ in range(200):
+        found = [c for c in page.context.cookies() if c["name"] == SESSION_COOKIE and c["httpOnly"]]
+        if found:
+            return dict(found[0])
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no HttpOnly {SESSION_COOKIE} cookie: {page.context.cookies()}")
 
 
 def wait_idle(page: Page, timeout: float = 30_000) -> None:

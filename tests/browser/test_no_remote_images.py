@@ -23,7 +23,7 @@ from core.services import catalog, chat, curation
 from core.training.conversations import MessageDraft
 from core.uow import UnitOfWork
 from tests.browser.conftest import AppServer
-from tests.browser.helpers import sign_in, wait_idle
+from tests.browser.helpers import session_cookie, sign_in, wait_idle
 
 TRACKER = "http://tracker.example"
 PIXEL = f"![]({TRACKER}/pixel-chat.png)"
@@ -79,7 +79,7 @@ def fetched(context: BrowserContext) -> list[str]:
 def _open(page: Page, app_server: AppServer, path: str) -> None:
     email, password = app_server.account("trainer")
     sign_in(page, app_server.url, email, password)
-    page.wait_for_function("document.cookie.includes('arbiter_session=')")
+    session_cookie(page)
     page.goto(f"{app_server.url}/{path}")
     wait_idle(page)
     page.wait_for_timeout(1_000)  # images load after the page settles

@@ -24,7 +24,7 @@ from core.services import catalog, chat, curation, qas
 from core.training.conversations import MessageDraft
 from core.uow import UnitOfWork
 from tests.browser.conftest import AppServer
-from tests.browser.helpers import sign_in, wait_idle
+from tests.browser.helpers import session_cookie, sign_in, wait_idle
 
 SCRIPT = "<script>window.__pwned=1;alert('pwned by script')</script>"
 IMG = "<img src=x onerror=\"window.__pwned=1;alert('pwned by img')\">"
@@ -104,7 +104,7 @@ def _sign_in_as_trainer(page: Page, app_server: AppServer) -> None:
     email, password = app_server.account("trainer")
     sign_in(page, app_server.url, email, password)
     # Pages are then opened by their address: a new run that signs in from the cookie.
-    page.wait_for_function("document.cookie.includes('arbiter_session=')")
+    session_cookie(page)
 
 
 def test_the_payloads_run_in_a_plain_page_and_are_caught(

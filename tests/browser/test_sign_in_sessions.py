@@ -4,14 +4,11 @@ copy of its cookie."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import AppServer
-from tests.browser.helpers import sign_in, wait_idle
-
-COOKIE = "arbiter_session"
+from tests.browser.helpers import SESSION_COOKIE as COOKIE
+from tests.browser.helpers import session_cookie, sign_in, wait_idle
 
 
 def _signed_in(page: Page) -> None:
@@ -23,22 +20,12 @@ def _signed_out(page: Page) -> None:
     expect(page.get_by_text("Signed in as")).to_have_count(0)
 
 
-def _session_cookie(context: BrowserContext, page: Page) -> dict[str, Any]:
-    """The cookie once the server has set it (the page posts its ticket as it renders)."""
-    for _ in range(200):
-        found = [c for c in context.cookies() if c["name"] == COOKIE and c["httpOnly"]]
-        if found:
-            return dict(found[0])
-        page.wait_for_timeout(100)
-    raise AssertionError(f"no HttpOnly {COOKIE} cookie: {context.cookies()}")
-
-
 def test_a_reload_keeps_the_sign_in_and_sign_out_ends_it(
     page: Page, context: BrowserContext, app_server: AppServer
 ) -> None:
     email, password = app_server.account("manager")
     sign_in(page, app_server.url, email, password)
-    cookie = _session_cookie(context, page)
+    cookie = session_cookie(page)
     assert cookie["sameSite"] == "Strict" and len(cookie["value"]) >= 40
     assert COOKIE not in page.evaluate("document.cookie"), "a page script can read it"
     assert cookie["value"] not in page.content(), "the token is in the page"
@@ -52,7 +39,7 @@ def test_a_reload_keeps_the_sign_in_and_sign_out_ends_it(
     page.reload()
     wait_idle(page)
     _signed_in(page)
-    assert _session_cookie(context, page)["value"] == cookie["value"]
+    assert session_cookie(page)["value"] == cookie["value"]
     assert COOKIE not in page.evaluate("document.cookie")
     other_tab = context.new_page()
     other_tab.goto(app_server.url)
