@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 from collections.abc import Sequence
 
@@ -24,7 +25,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="SECONDS",
         help="exit once no work was found for this long (batch runs, benchmarks)",
     )
+    trains = parser.add_mutually_exclusive_group()
+    trains.add_argument(
+        "--only",
+        choices=["training"],
+        help="take only compilations that train on this machine (open-weights connections): "
+        "for GPU hosts",
+    )
+    trains.add_argument(
+        "--no-training",
+        action="store_true",
+        help="leave compilations that train on this machine (open-weights) to --only "
+        "training workers",
+    )
     args = parser.parse_args(argv)
+    if args.only or args.no_training:
+        # The compilation engine reads its settings from the environment, as every worker's.
+        os.environ["ARBITER_WORKER_TRAINING"] = "only" if args.only else "none"
+    if os.environ.get("ARBITER_WORKER_TRAINING", "any") not in ("any", "only", "none"):
+        parser.error("ARBITER_WORKER_TRAINING must be any, only or none")
     config.keep_files_private()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -25,12 +25,12 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, true, update
 from sqlalchemy.exc import OperationalError
 
-from core.domain import ACTIVE_COMPILATION_STATUSES, CompilationStatus, utcnow
+from core.domain import ACTIVE_COMPILATION_STATUSES, CompilationStatus, ProviderType, utcnow
 from core.errors import DatabaseBusy
-from core.models import Compilation
+from core.models import AIModel, Compilation, ProviderConnection
 from core.permissions import public
 from core.services.compilation.deploy import DEPLOYING, follow_deployment
 from core.services.compilation.follow import follow
@@ -53,11 +53,29 @@ def _claimable(now: Any) -> Any:
     )
 
 
+def _trains_here(training: str) -> Any:
+    """Compilations whose training runs on the worker's machine: open-weights ones."""
+    on_open_weights = Compilation.model_id.in_(
+        select(AIModel.id)
+        .join(ProviderConnection, AIModel.connection_id == ProviderConnection.id)
+        .where(ProviderConnection.provider_type == ProviderType.OPEN_WEIGHTS)
+    )
+    if training == "only":
+        return on_open_weights
+    if training == "none":
+        return ~on_open_weights
+    return true()
+
+
 def _claim(
-    uow: UnitOfWork, worker: str, lease_seconds: float, compilation_id: int | None = None
+    uow: UnitOfWork,
+    worker: str,
+    lease_seconds: float,
+    compilation_id: int | None = None,
+    training: str = "any",
 ) -> int | None:
     now = utcnow()
-    condition = _claimable(now)
+    condition = and_(_claimable(now), _trains_here(training))
     if compilation_id is not None:
         condition = and_(condition, Compilation.id == compilation_id)
     candidate = (
@@ -129,7 +147,7 @@ def run_next(
 ) -> bool:
     """Claim one compilation that is due and take its next step; False if none was due."""
     settings = settings or EngineSettings.from_env()
-    claimed = _claim(uow, worker, settings.lease_seconds, compilation_id)
+    claimed = _claim(uow, worker, settings.lease_seconds, compilation_id, settings.training)
     if claimed is None:
         return False
     step = Step(uow, claimed, worker, settings)

@@ -38,6 +38,9 @@ class EngineSettings:
     retry_seconds: float = 5.0  # first wait after the provider was unavailable (doubles)
     max_provider_errors: int = 10  # consecutive; then the compilation fails
     poll_seconds: float | None = None  # overrides the provider's own first poll interval
+    # Which compilations this worker takes: "any", "only" those that train on this machine
+    # (open-weights connections: GPU hosts), or "none" of those (the app's machines).
+    training: str = "any"
 
     @classmethod
     def from_env(cls) -> EngineSettings:
@@ -51,6 +54,7 @@ class EngineSettings:
             retry_seconds=number("ARBITER_RETRY_SECONDS", cls.retry_seconds),
             max_provider_errors=int(number("ARBITER_MAX_PROVIDER_ERRORS", 10)),
             poll_seconds=float(poll) if poll else None,
+            training=os.environ.get("ARBITER_WORKER_TRAINING") or "any",
         )
 
 
