@@ -46,9 +46,9 @@ def _nullable(node: Any) -> Any:
     # OpenAPI 3.0's boolean exclusiveMinimum/exclusiveMaximum (beside minimum/maximum), which
     # OpenAI's file still uses (DPO's beta: 0 < beta <= 2): in 2020-12, ``true`` would be 1.
     for exclusive, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-        if isinstance(converted.get(exclusive), bool):
-            if converted.pop(exclusive) and bound in converted:
-                converted[exclusive] = converted.pop(bound)
+        flag = converted.get(exclusive)
+        if isinstance(flag, bool) and converted.pop(exclusive) and bound in converted:
+            converted[exclusive] = converted.pop(bound)
     if converted.pop("nullable", False) is True or converted.pop("x-nullable", False) is True:
         return {"anyOf": [converted, {"type": "null"}]}
     return converted
