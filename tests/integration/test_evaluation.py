@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ import pytest
 from core.domain import CompilationStatus, QAType
 from core.errors import Conflict
 from core.permissions import Actor
-from core.services import catalog, compilation, evaluation
+from core.services import catalog, compilation, evaluation, history
+from core.training.cost import cost_of
 from tests.compile_helpers import (
     OPENAI_KEY_ENV,
     TOPICS,
@@ -121,6 +123,31 @@ def test_a_judge_grades_each_answer_and_its_tokens_are_counted(
     assert run.judged == len(VALIDATION) and run.mean_judge == 4 and run.judge_tokens > 0
     rows = evaluation.evaluation_results(new_uow(), trainer, run.id)
     assert set(rows["judge_reason"]) == {"states the same facts"}
+
+
+def test_the_judge_s_cost_counts_against_its_connection_s_budget(
+    new_uow: Uows, admin: Actor, trainer: Actor, model: int, judge_server: FakeOpenAI
+) -> None:
+    judge = openai_connection(
+        new_uow, admin, judge_server.base_url, name="Judge", price="1000", budget="0.01"
+    )
+    judge_server.chat_answer = _judging(5)
+    run = evaluation.evaluate(new_uow(), trainer, model, 2, judge_connection_id=judge)
+    assert run.judge_tokens > 0
+    assert run.judge_cost == cost_of(run.judge_tokens, Decimal("1000")) > Decimal("0.01")
+    # The dashboard's cost per month and the budget both count it.
+    costs = history.cost_per_month(new_uow(), admin)
+    judged = costs[costs["connection"] == "Judge"]
+    assert list(judged["cost"]) == [float(run.judge_cost or 0)]
+    assert list(judged["budget"]) == [0.01]
+    assert catalog.notify_budgets_reached(new_uow()) == 1
+    # A compilation on the judge's connection sees the judge's spending this month.
+    other = make_model(new_uow, admin, "Judged arbiter", connection_id=judge)
+    add_qas(new_uow, other)
+    spent = compilation.preflight(new_uow(), trainer, other).budget.spent_this_month
+    assert spent == run.judge_cost
+    # Without a judge there is no judge cost.
+    assert evaluation.evaluate(new_uow(), trainer, model, 2).judge_cost is None
 
 
 @pytest.mark.parametrize(
