@@ -172,6 +172,8 @@ def test_a_judge_that_answers_nonsense_or_times_out_leaves_questions_unjudged(
     rows = evaluation.evaluation_results(new_uow(), trainer, run.id)
     assert all(str(e).startswith("not judged: ") for e in rows["error"])
     assert rows["f1"].notna().all()  # the answers are scored all the same
+    # A reply that could not be read was paid for all the same; a timeout used nothing.
+    assert (run.judge_tokens > 0) == (trouble == "nonsense")
 
 
 def test_a_version_that_does_not_exist_is_a_clear_message(

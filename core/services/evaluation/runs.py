@@ -27,7 +27,7 @@ from core.services.catalog.usage import connection_facts, training_price
 from core.services.shared import get_or_404
 from core.training.builder import QARecord
 from core.training.cost import cost_of
-from core.training.judge import UnreadableVerdict, Verdict, judge_messages, read_verdict
+from core.training.judge import UnreadableVerdict, judge_messages, read_verdict
 from core.training.scoring import exact_match, mean, similarity, token_f1
 from core.training.tokens import count_text
 from core.uow import UnitOfWork
@@ -146,11 +146,11 @@ def _ask(provider: Provider, target: str, system_message: str, question: str) ->
     return "".join(d.text for d in provider.chat(target, turns))
 
 
-def _judge(provider: Provider, model: str, qa: QARecord, answer: str) -> tuple[Verdict, int]:
+def _judge(provider: Provider, model: str, qa: QARecord, answer: str) -> tuple[str, int]:
+    """The judge's reply and the tokens it used (billed whether or not the reply is read)."""
     turns = [ChatTurn(role, text) for role, text in judge_messages(qa.question, qa.answer, answer)]
     reply = "".join(d.text for d in provider.chat(model, turns))
-    tokens = sum(count_text(t.content) for t in turns) + count_text(reply)
-    return read_verdict(reply), tokens
+    return reply, sum(count_text(t.content) for t in turns) + count_text(reply)
 
 
 def _score(
@@ -178,8 +178,9 @@ def _score(
         }
         if judge is not None:
             try:
-                verdict, used = _judge(judge[0], judge[1], qa, answer)
-                tokens += used
+                reply, used = _judge(judge[0], judge[1], qa, answer)
+                tokens += used  # an unreadable verdict was paid for all the same
+                verdict = read_verdict(reply)
                 row |= {"judge_score": verdict.score, "judge_reason": verdict.reason}
             except (ProviderError, UnreadableVerdict) as exc:
                 message = exc.message if isinstance(exc, ProviderError) else str(exc)
