@@ -29,7 +29,7 @@ from tests.compile_helpers import (
     openai_connection,
     stored_compilation,
 )
-from tests.openai_server import FakeOpenAI
+from tests.openai_server import FakeOpenAI, Fault
 
 PRICE = "2"
 
@@ -130,16 +130,35 @@ def test_supervised_then_dpo_trains_the_supervised_result_on_the_pairs(
     assert catalog.get_model(new_uow(), trainer, model).active_version_number == 2
 
 
+def _until_the_dpo_stage(new_uow: Uows, compilation_id: int) -> None:
+    """Run the steps until the supervised job is done and the DPO stage begins."""
+    for _ in range(200):
+        compilation.run_next(new_uow(), "test-worker", FAST, compilation_id)
+        stats = stored_compilation(new_uow, compilation_id).dataset_stats or {}
+        if stats.get("stage") == "dpo":
+            return
+    raise AssertionError("the DPO stage never began")
+
+
+def test_a_lost_answer_to_the_dpo_job_creation_still_gives_one_dpo_job(
+    new_uow: Uows, trainer: Actor, model: int, server: FakeOpenAI
+) -> None:
+    requested = compilation.request_compilation(new_uow(), trainer, model, preference=True)
+    _until_the_dpo_stage(new_uow, requested.id)
+    server.add_fault("POST", r"/fine_tuning/jobs", Fault.drop_after())
+    drain(new_uow)
+    done = compilation.get_compilation(new_uow(), trainer, requested.id)
+    assert done.status == CompilationStatus.SUCCEEDED, done.error
+    assert "Could not reach OpenAI" in done.build_log
+    methods = [job["method"]["type"] for job in _jobs_of(server, done.id)]  # type: ignore[index]
+    assert methods == ["supervised", "dpo"]
+
+
 def test_a_failed_dpo_job_keeps_the_last_good_version_and_counts_the_supervised_cost(
     new_uow: Uows, trainer: Actor, model: int, server: FakeOpenAI
 ) -> None:
     requested = compilation.request_compilation(new_uow(), trainer, model, preference=True)
-    # Run the steps until the supervised job is done and the DPO stage begins.
-    for _ in range(200):
-        compilation.run_next(new_uow(), "test-worker", FAST, requested.id)
-        stats = stored_compilation(new_uow, requested.id).dataset_stats or {}
-        if stats.get("stage") == "dpo":
-            break
+    _until_the_dpo_stage(new_uow, requested.id)
     server.job_script = ["validating_files", "running", "failed"]
     drain(new_uow)
     done = compilation.get_compilation(new_uow(), trainer, requested.id)
