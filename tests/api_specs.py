@@ -9,7 +9,8 @@ with ``jsonschema``, ``$ref``s resolved within the document.
   rarely forbid extra properties, so a misspelled optional field would otherwise pass).
 
 OpenAPI 3.0's ``nullable: true`` (which OpenAI's 3.1 file still uses in places) and
-Swagger's ``x-nullable`` become ``anyOf [..., null]``; anything else of the older dialects
+Swagger's ``x-nullable`` become ``anyOf [..., null]``, 3.0's boolean ``exclusiveMinimum``
+(beside ``minimum``) becomes 2020-12's number; anything else of the older dialects
 is read as JSON Schema 2020-12.
 """
 
@@ -42,6 +43,12 @@ def _nullable(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
     converted = {k: _nullable(v) for k, v in node.items()}
+    # OpenAPI 3.0's boolean exclusiveMinimum/exclusiveMaximum (beside minimum/maximum), which
+    # OpenAI's file still uses (DPO's beta: 0 < beta <= 2): in 2020-12, ``true`` would be 1.
+    for exclusive, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        flag = converted.get(exclusive)
+        if isinstance(flag, bool) and converted.pop(exclusive) and bound in converted:
+            converted[exclusive] = converted.pop(bound)
     if converted.pop("nullable", False) is True or converted.pop("x-nullable", False) is True:
         return {"anyOf": [converted, {"type": "null"}]}
     return converted

@@ -56,6 +56,11 @@ learning_rate_multiplier=1.8. The job shows them both at ``hyperparameters`` and
 ``method``. Models: a job's model must be a base model (or its alias without the date, such
 as "gpt-4o-mini") or a fine-tuned model of this server, else 404 ``model_not_found``.
 
+Methods: ``supervised`` and ``dpo`` (``method.dpo.hyperparameters`` with ``beta``, auto 0.1,
+0 < beta <= 2); any other type is a 400. A DPO job's training file must be preference JSONL
+(``preference_file_problem``): one that is not is created and then fails while validating
+its files with ``invalid_training_file``, naming the line, as OpenAI's does.
+
 Chat echo rule (deterministic): the answer is ``f"[{model}] {text}"`` where ``model`` is the
 ``model`` field exactly as sent and ``text`` is the last ``user`` message's text (content
 parts of type text joined by a space), whitespace collapsed to single spaces and cut to
@@ -143,6 +148,7 @@ AUTO_HYPERPARAMETERS: Mapping[str, int | float] = {
     "learning_rate_multiplier": 1.8,
 }
 ECHO_LIMIT = 200
+DPO_AUTO_BETA = 0.1
 FINE_TUNING_UNAVAILABLE_CODE = "model_not_available"
 DEFAULT_JOB_ERROR: Mapping[str, Any] = {
     "code": "invalid_training_file",
@@ -406,6 +412,7 @@ class _JobState:
     short_id: str = ""
     suffix: str | None = None
     metrics: list[JSON] = field(default_factory=list)
+    error: JSON | None = None  # this job's own failure (a bad preference file), else job_error
 
 
 # --------------------------------------------------------------------------------------------
@@ -473,6 +480,50 @@ def echo_answer(model: str, messages: list[Any]) -> str:
 
 def _words(text: str) -> int:
     return len(text.split())
+
+
+def _one_assistant_message(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == 1
+        and isinstance(value[0], dict)
+        and value[0].get("role") == "assistant"
+        and isinstance(value[0].get("content"), str)
+        and bool(value[0]["content"].strip())
+    )
+
+
+def preference_file_problem(content: bytes) -> str | None:
+    """What is wrong with a preference (DPO) training file, as OpenAI's file validation
+    words it, or None: every line ``{"input": {"messages": [...]}, "preferred_output":
+    [assistant], "non_preferred_output": [assistant]}``, the prompt ending with a user turn."""
+    lines = [raw for raw in content.splitlines() if raw.strip()]
+    if not lines:
+        return "The training file is empty."
+    for number, raw in enumerate(lines, start=1):
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            return f"Invalid file format. Line {number} is not valid JSON."
+        messages = line.get("input", {}).get("messages") if isinstance(line, dict) else None
+        if not isinstance(messages, list) or not messages:
+            return f"Invalid file format. Line {number}: 'input.messages' is missing."
+        if not all(
+            isinstance(m, dict)
+            and m.get("role") in ("system", "user", "assistant")
+            and isinstance(m.get("content"), str)
+            for m in messages
+        ):
+            return f"Invalid file format. Line {number}: a message of 'input' is invalid."
+        if messages[-1].get("role") != "user":
+            return f"Invalid file format. Line {number}: 'input' must end with a user message."
+        for key in ("preferred_output", "non_preferred_output"):
+            if not _one_assistant_message(line.get(key)):
+                return (
+                    f"Invalid file format. Line {number}: '{key}' must hold one assistant "
+                    "message with content."
+                )
+    return None
 
 
 def _page(items: list[JSON], after: str | None, limit: int) -> tuple[list[JSON], bool]:
@@ -712,10 +763,11 @@ class FakeOpenAI:
         elif status == "succeeded":
             self._succeed(job_id, job, state, now)
         elif status == "failed":
-            job["error"] = dict(self.job_error)
+            error = dict(state.error or self.job_error)
+            job["error"] = error
             job["finished_at"] = now
             job["estimated_finish"] = None
-            self._add_event(job_id, str(self.job_error.get("message", "")), level="error")
+            self._add_event(job_id, str(error.get("message", "")), level="error")
         elif status == "cancelled":
             job["finished_at"] = now
             job["estimated_finish"] = None
@@ -1082,20 +1134,29 @@ class FakeOpenAI:
     def _public_job(job: JSON) -> JSON:
         return dict(job)
 
+    @staticmethod
+    def _method_type(body: JSON) -> str:
+        method = body.get("method")
+        if method is None:
+            return "supervised"
+        kind = method.get("type") if isinstance(method, dict) else method
+        if kind not in ("supervised", "dpo"):
+            raise _fail(
+                400,
+                f"Unsupported fine-tuning method type: {kind!r}. "
+                "This server supports 'supervised' and 'dpo'.",
+                param="method.type",
+                code="invalid_value",
+            )
+        return str(kind)
+
     def _resolve_hyperparameters(self, body: JSON) -> dict[str, int | float]:
+        kind = self._method_type(body)
         method = body.get("method")
         raw: Any = None
-        if method is not None:
-            if not isinstance(method, dict) or method.get("type") != "supervised":
-                kind = method.get("type") if isinstance(method, dict) else method
-                raise _fail(
-                    400,
-                    f"Unsupported fine-tuning method type: {kind!r}. "
-                    "This server supports 'supervised' only.",
-                    param="method.type",
-                    code="invalid_value",
-                )
-            raw = (method.get("supervised") or {}).get("hyperparameters")
+        if isinstance(method, dict):
+            section = method.get(kind) or {}
+            raw = section.get("hyperparameters") if isinstance(section, dict) else None
         if raw is None:
             raw = body.get("hyperparameters")
         raw = raw or {}
@@ -1132,6 +1193,18 @@ class FakeOpenAI:
                     code="invalid_value",
                 )
             resolved[name] = value
+        if kind == "dpo":
+            beta = raw.get("beta", "auto")
+            if beta is None or beta == "auto":
+                beta = DPO_AUTO_BETA
+            elif isinstance(beta, bool) or not isinstance(beta, int | float) or not 0 < beta <= 2:
+                raise _fail(
+                    400,
+                    f"Invalid value for 'beta': {beta!r}.",
+                    param="hyperparameters.beta",
+                    code="invalid_value",
+                )
+            resolved["beta"] = beta
         return resolved
 
     def _create_job(self, request: RecordedRequest, query: Mapping[str, str]) -> _Response:
@@ -1192,6 +1265,8 @@ class FakeOpenAI:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise _fail(400, f"Invalid 'seed': {seed!r}.", param="seed", code="invalid_type")
         hyperparameters = self._resolve_hyperparameters(body)
+        kind = self._method_type(body)
+        beta = hyperparameters.pop("beta", None)
 
         job_id = _new_id("ftjob-")
         examples = sum(
@@ -1206,13 +1281,25 @@ class FakeOpenAI:
             ),
         )
         script = list(self.job_script)
+        bad_line = (
+            preference_file_problem(self.file_contents[training["id"]]) if kind == "dpo" else None
+        )
+        if bad_line is not None:
+            # As OpenAI does: the job is created and fails while validating its files.
+            script = ["validating_files", "failed"]
         self._job_states[job_id] = _JobState(
             script=script,
             total_ticks=script.count("running"),
             total_steps=total_steps,
             short_id=_new_id("", 8, _LOWER_ALNUM),
             suffix=suffix,
+            error=None
+            if bad_line is None
+            else {"code": "invalid_training_file", "message": bad_line, "param": "training_file"},
         )
+        method_hyperparameters: JSON = dict(hyperparameters)
+        if kind == "dpo":
+            method_hyperparameters["beta"] = beta
         job: JSON = {
             "object": "fine_tuning.job",
             "id": job_id,
@@ -1231,10 +1318,7 @@ class FakeOpenAI:
             "seed": seed if seed is not None else zlib.crc32(job_id.encode()) % 2**31,
             "estimated_finish": None,
             "integrations": body.get("integrations") or None,
-            "method": {
-                "type": "supervised",
-                "supervised": {"hyperparameters": dict(hyperparameters)},
-            },
+            "method": {"type": kind, kind: {"hyperparameters": method_hyperparameters}},
             "metadata": dict(metadata) if metadata else None,
         }
         self.jobs[job_id] = job

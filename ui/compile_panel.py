@@ -130,8 +130,16 @@ def _preflight_section(model: ModelDetail, actor: Actor) -> None:
     st.caption(
         "Builds and checks the training set and estimates the cost, without starting anything."
     )
+    dpo = st.checkbox(
+        "Supervised, then preference training (DPO) on Train AI's corrections",
+        key=f"compile_dpo_{model.id}",
+        help="After the supervised job, a second job trains its result to prefer each "
+        "correction over the answer the model gave (OpenAI and open-weights connections).",
+    )
     if st.button("Run pre-flight", icon=":material/flight_takeoff:", key=f"{key}_run"):
-        result = attempt(lambda: compilation.preflight(context.uow(), actor, model.id))
+        result = attempt(
+            lambda: compilation.preflight(context.uow(), actor, model.id, preference=dpo)
+        )
         if result is not None:
             st.session_state[key] = result
     result = st.session_state.get(key)
@@ -140,7 +148,8 @@ def _preflight_section(model: ModelDetail, actor: Actor) -> None:
 
 
 def _preflight_result(result: Preflight) -> None:
-    if result.refusal or result.errors:
+    dpo_refused = result.preference is not None and result.preference.refusal
+    if result.refusal or result.errors or dpo_refused:
         st.error(result.outcome)
     elif result.unchanged or result.budget.would_exceed:
         st.warning(result.outcome)
@@ -157,6 +166,8 @@ def _preflight_result(result: Preflight) -> None:
         f"{result.duplicates_removed:,} identical examples kept once · "
         f"checked in {result.seconds:.1f} s"
     )
+    if result.preference is not None:
+        st.caption(f"Then DPO: {result.preference.describe()}")
     if result.diff is None:
         st.caption("No active version to compare with yet.")
     else:
@@ -202,6 +213,9 @@ def _compile_section(model: ModelDetail, actor: Actor, *, running: bool) -> None
     if running:
         st.caption("A compilation of this model is running; one runs per model at a time.")
     force = st.checkbox("Force (compile even if nothing changed)", key=f"compile_force_{model.id}")
+    dpo = bool(st.session_state.get(f"compile_dpo_{model.id}"))
+    if dpo:
+        st.caption("Supervised, then preference training (DPO), as chosen above.")
     override = False
     if actor.can(Permission.OVERRIDE_BUDGET):
         override = st.checkbox("Override the monthly budget", key=f"compile_override_{model.id}")
@@ -217,7 +231,12 @@ def _compile_section(model: ModelDetail, actor: Actor, *, running: bool) -> None
     ):
         with errors_shown():
             queued = compilation.request_compilation(
-                context.uow(), actor, model.id, force=force, override_budget=override
+                context.uow(),
+                actor,
+                model.id,
+                force=force,
+                override_budget=override,
+                preference=dpo,
             )
             st.session_state.pop(f"preflight_{model.id}", None)
             st.toast(f"Compilation #{queued.id} queued.")

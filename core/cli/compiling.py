@@ -17,11 +17,17 @@ def cmd_compile(args: argparse.Namespace) -> int:
     uow = open_uow()
     model = catalog.get_model_by_name(uow, CLI_ACTOR, args.model)
     if args.dry_run:
-        preflight = compilation.preflight(uow, CLI_ACTOR, model.id)
+        preflight = compilation.preflight(uow, CLI_ACTOR, model.id, preference=args.dpo)
         _print_preflight(preflight)
-        return 1 if preflight.errors or preflight.refusal else 0
+        dpo_refused = preflight.preference is not None and preflight.preference.refusal
+        return 1 if preflight.errors or preflight.refusal or dpo_refused else 0
     queued = compilation.request_compilation(
-        uow, CLI_ACTOR, model.id, force=args.force, override_budget=args.override_budget
+        uow,
+        CLI_ACTOR,
+        model.id,
+        force=args.force,
+        override_budget=args.override_budget,
+        preference=args.dpo,
     )
     print(f"Compilation #{queued.id} of {model.name} queued.")
     if not args.wait:
@@ -64,6 +70,10 @@ def _print_preflight(p: object) -> None:
     print(f"  changes       {p.diff.describe() if p.diff else 'no active version to compare'}")
     if p.config_changed:
         print("                configuration changed")
+    if p.preference is not None:
+        print(f"  then DPO      {p.preference.describe()}")
+        for finding in p.preference.findings[:20]:
+            print(f"    {finding}")
     print(f"  findings      {p.errors:,} errors, {p.warnings:,} warnings")
     for finding in p.findings[:50]:
         print(f"    {finding}")
@@ -114,6 +124,12 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--force", action="store_true", help="compile even if nothing changed")
     p.add_argument(
         "--override-budget", action="store_true", help="compile even past the monthly budget"
+    )
+    p.add_argument(
+        "--dpo",
+        action="store_true",
+        help="supervised, then preference training (DPO) on Train AI's corrections "
+        "(OpenAI, open-weights)",
     )
     p = sub.add_parser(
         "export-training-set", help="write a model's training set as provider-neutral JSONL"

@@ -5,8 +5,9 @@ and scores, so that versions can be compared question by question."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.domain import utcnow
@@ -40,6 +41,9 @@ class EvaluationRun(Base):
     mean_similarity: Mapped[float | None]
     mean_judge: Mapped[float | None]
     judge_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    # What judging cost (its tokens at the judge connection's price per 1M tokens): counted
+    # against that connection's monthly budget and in the cost per month.
+    judge_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
     # Why nothing could be asked at all (the model cannot chat, its connection is gone).
     error: Mapped[str | None] = mapped_column(Text)
 
@@ -47,7 +51,10 @@ class EvaluationRun(Base):
         back_populates="run", cascade="all, delete-orphan", order_by="EvaluationResult.id"
     )
 
-    __table_args__ = (Index("ix_evaluation_runs_model", "model_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_evaluation_runs_model", "model_id", "created_at"),
+        Index("ix_evaluation_runs_judge_connection", "judge_connection_id", "created_at"),
+    )
 
 
 class EvaluationResult(Base):

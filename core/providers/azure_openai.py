@@ -34,7 +34,7 @@ from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ClientAuthenticationError
 from openai import omit
 
-from core.errors import ProviderAuthError
+from core.errors import ProviderAuthError, ProviderError
 from core.providers.azure_deployments import (
     MANAGEMENT_URL,
     ArmDeployments,
@@ -195,6 +195,11 @@ class AzureOpenAIProvider(SdkProvider):
         return sorted(result, key=lambda m: m.id)
 
     def _create_arguments(self, request: JobRequest) -> dict[str, Any]:
+        if request.method != "supervised":
+            raise ProviderError(
+                f"Azure OpenAI's API version {self.settings.api_version} takes no fine-tuning "
+                "method: it cannot start a preference (DPO) job."
+            )
         hyper = request.hyperparameters
         given = {
             "n_epochs": hyper.n_epochs,

@@ -39,6 +39,10 @@ class JobRequest:
     hyperparameters: Hyperparameters
     metadata: Mapping[str, str]
     validation_file_id: str | None = None
+    # "supervised" (chat examples) or "dpo" (preference pairs, OpenAI's preference JSONL),
+    # with DPO's beta (None: auto).
+    method: str = "supervised"
+    beta: float | None = None
 
 
 @dataclass(frozen=True)

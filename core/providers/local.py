@@ -137,6 +137,11 @@ class LocalProvider:
         return file_id
 
     def create_job(self, request: JobRequest) -> Job:
+        if request.method != "supervised":
+            raise ProviderError(
+                "The local provider is a retrieval index: it cannot train on preference "
+                "pairs (DPO)."
+            )
         if request.base_model != LOCAL_BASE_MODEL:
             raise UnknownBaseModel(
                 f"The local provider has one base model, {LOCAL_BASE_MODEL}; "

@@ -118,8 +118,24 @@ class OpenWeightsProvider:
             raise ProviderError(f"The open-weights provider has no job {job_id}.")
         return folder
 
+    def _dpo_start(self, request: JobRequest) -> tuple[str, str | None]:
+        """(base model, adapter to start from): a DPO job trains further the supervised
+        result it names as its base model (``ow-...``), on that adapter's base model."""
+        if request.method == "supervised":
+            return request.base_model, None
+        if request.method != "dpo":
+            raise ProviderError(f"The open-weights provider cannot train with {request.method}.")
+        adapter = self.adapter_dir(request.base_model)
+        if not request.base_model.startswith("ow-") or not (adapter / "arbiter.json").exists():
+            raise ProviderError(
+                f"Preference training (DPO) continues a supervised result of this provider; "
+                f"{request.base_model} is not one (its adapter is missing)."
+            )
+        return adapter_facts(adapter)["base_model"], str(adapter)
+
     def create_job(self, request: JobRequest) -> Job:
-        models.check_base_model(request.base_model)  # a clear error before anything starts
+        base_model, init_adapter = self._dpo_start(request)
+        models.check_base_model(base_model)  # a clear error before anything starts
         training = self.root / "files" / f"{request.training_file_id}.jsonl"
         if not training.exists():
             raise ProviderError(f"The training file {request.training_file_id} was not uploaded.")
@@ -130,7 +146,7 @@ class OpenWeightsProvider:
         spec = jobs.JobSpec(
             id=job_id,
             model=model,
-            base_model=request.base_model,
+            base_model=base_model,
             training_file=str(training),
             adapter_dir=str(self.adapter_dir(model)),
             cache_dir=str(base_model_cache(self.root)),
@@ -144,6 +160,9 @@ class OpenWeightsProvider:
             suffix=request.suffix[:64],
             created_at=time.time(),
             metadata=dict(request.metadata),
+            method=request.method,
+            init_adapter=init_adapter,
+            beta=request.beta,
         )
         folder = self.root / "jobs" / job_id
         folder.mkdir(parents=True)

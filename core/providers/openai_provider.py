@@ -95,9 +95,11 @@ class OpenAIProvider(SdkProvider):
             if hyper.learning_rate_multiplier is not None
             else "auto",
         }
+        if request.method == "dpo":
+            hyperparameters["beta"] = request.beta if request.beta is not None else "auto"
         method = cast(
             "job_create_params.Method",
-            {"type": "supervised", "supervised": {"hyperparameters": hyperparameters}},
+            {"type": request.method, request.method: {"hyperparameters": hyperparameters}},
         )
         return {
             "model": request.base_model,

@@ -150,6 +150,29 @@ def _timeout() -> float:
     return float(os.environ.get("ARBITER_OPENAI_TIMEOUT") or DEFAULT_TIMEOUT)
 
 
+# Providers that train on preference pairs (DPO) after the supervised job.
+PREFERENCE_PROVIDERS = frozenset({ProviderType.OPENAI, ProviderType.OPEN_WEIGHTS})
+
+
+def preference_refusal(provider_type: ProviderType | None) -> str | None:
+    """Why a connection of this type cannot train on preference pairs (None: it can)."""
+    if provider_type in PREFERENCE_PROVIDERS:
+        return None
+    if provider_type == ProviderType.LOCAL:
+        return (
+            "The local provider is a retrieval index that learns nothing: it cannot train on "
+            "preference pairs (DPO). Compile supervised only, or use an OpenAI or "
+            "open-weights connection."
+        )
+    if provider_type == ProviderType.AZURE_OPENAI:
+        return (
+            "Azure OpenAI's API version 2024-10-21, which this connection speaks, takes no "
+            "fine-tuning method, so it cannot start a preference (DPO) job. Compile "
+            "supervised only, or use an OpenAI or open-weights connection."
+        )
+    return "This model has no provider connection that can train on preference pairs (DPO)."
+
+
 def provider_for(settings: ConnectionSettings) -> Provider:
     # Imported here: the SDKs and scikit-learn are slow to import and often not needed.
     if settings.provider_type == ProviderType.LOCAL:

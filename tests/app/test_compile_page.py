@@ -139,3 +139,18 @@ def test_admin_rolls_back_with_a_reason(
     assert not [e.value for e in at.error if "Deleting" not in e.value]
     versions = next(d.value for d in at.dataframe if "Training set hash" in list(d.value.columns))
     assert versions["State"].tolist() == ["", "active"]
+
+
+def test_asking_for_dpo_on_the_local_provider_is_refused_clearly(
+    company: tuple[UnitOfWork, dict[str, Actor], int],
+) -> None:
+    _uow, people, model_id = company
+    at = _open(people["trainer"], model_id)
+    box = next(c for c in at.checkbox if c.label.startswith("Supervised, then preference"))
+    box.check().run()
+    _button(at, "Run pre-flight").click().run()  # type: ignore[attr-defined]
+    assert not at.exception
+    assert any("cannot train on preference pairs" in e.value for e in at.error)
+    _button(at, "Compile").click().run()  # type: ignore[attr-defined]
+    assert not at.exception
+    assert any("retrieval index that learns nothing" in e.value for e in at.error)

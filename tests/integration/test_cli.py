@@ -206,3 +206,13 @@ def test_evaluate_and_compare_two_versions_from_the_command_line(tmp_path: Path)
     # A side that is neither a number nor base: one line.
     bad = run(["compare", "Northwind Support", "one", "2", "--out", str(out)], tmp_path)
     assert bad.returncode == 1 and "neither a version number nor 'base'" in bad.stderr
+
+
+def test_compile_dpo_on_the_local_provider_is_refused_in_one_line(tmp_path: Path) -> None:
+    assert run(["seed-demo"], tmp_path).returncode == 0  # arbiters on the local provider
+    dry = run(["compile", "Northwind Support", "--dry-run", "--dpo"], tmp_path)
+    assert dry.returncode == 1
+    assert "then DPO      The local provider is a retrieval index" in dry.stdout
+    refused = run(["compile", "Northwind Support", "--dpo"], tmp_path)
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1
+    assert "cannot train on preference pairs (DPO)" in refused.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ import pytest
 from core.domain import CompilationStatus, QAType
 from core.errors import Conflict
 from core.permissions import Actor
-from core.services import catalog, compilation, evaluation
+from core.services import catalog, compilation, evaluation, history
+from core.training.cost import cost_of
 from tests.compile_helpers import (
     OPENAI_KEY_ENV,
     TOPICS,
@@ -123,6 +125,31 @@ def test_a_judge_grades_each_answer_and_its_tokens_are_counted(
     assert set(rows["judge_reason"]) == {"states the same facts"}
 
 
+def test_the_judge_s_cost_counts_against_its_connection_s_budget(
+    new_uow: Uows, admin: Actor, trainer: Actor, model: int, judge_server: FakeOpenAI
+) -> None:
+    judge = openai_connection(
+        new_uow, admin, judge_server.base_url, name="Judge", price="1000", budget="0.01"
+    )
+    judge_server.chat_answer = _judging(5)
+    run = evaluation.evaluate(new_uow(), trainer, model, 2, judge_connection_id=judge)
+    assert run.judge_tokens > 0
+    assert run.judge_cost == cost_of(run.judge_tokens, Decimal("1000")) > Decimal("0.01")
+    # The dashboard's cost per month and the budget both count it.
+    costs = history.cost_per_month(new_uow(), admin)
+    judged = costs[costs["connection"] == "Judge"]
+    assert list(judged["cost"]) == [float(run.judge_cost or 0)]
+    assert list(judged["budget"]) == [0.01]
+    assert catalog.notify_budgets_reached(new_uow()) == 1
+    # A compilation on the judge's connection sees the judge's spending this month.
+    other = make_model(new_uow, admin, "Judged arbiter", connection_id=judge)
+    add_qas(new_uow, other)
+    spent = compilation.preflight(new_uow(), trainer, other).budget.spent_this_month
+    assert spent == run.judge_cost
+    # Without a judge there is no judge cost.
+    assert evaluation.evaluate(new_uow(), trainer, model, 2).judge_cost is None
+
+
 @pytest.mark.parametrize(
     "trouble",
     ["nonsense", "timeout"],
@@ -145,6 +172,8 @@ def test_a_judge_that_answers_nonsense_or_times_out_leaves_questions_unjudged(
     rows = evaluation.evaluation_results(new_uow(), trainer, run.id)
     assert all(str(e).startswith("not judged: ") for e in rows["error"])
     assert rows["f1"].notna().all()  # the answers are scored all the same
+    # A reply that could not be read was paid for all the same; a timeout used nothing.
+    assert (run.judge_tokens > 0) == (trouble == "nonsense")
 
 
 def test_a_version_that_does_not_exist_is_a_clear_message(

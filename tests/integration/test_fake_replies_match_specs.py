@@ -156,6 +156,38 @@ def _job_lifecycle(check: Checker, fake: FakeOpenAI, body: JSON, created: int) -
     return dict(job)
 
 
+PREFERENCE = b"".join(
+    json.dumps(
+        {
+            "input": {"messages": [{"role": "user", "content": f"Question {n}?"}]},
+            "preferred_output": [{"role": "assistant", "content": "The right answer."}],
+            "non_preferred_output": [{"role": "assistant", "content": "A wrong answer."}],
+        }
+    ).encode()
+    + b"\n"
+    for n in range(10)
+)
+
+
+def _dpo_job(check: Checker, fake: FakeOpenAI, model: str) -> None:
+    """A preference (DPO) job on the supervised result, as OpenAI's DPO example sends it."""
+    upload = {"file": ("preference.jsonl", PREFERENCE)}
+    file = check("POST", "/files", 200, data={"purpose": "fine-tune"}, files=upload)
+    body = {
+        "model": model,
+        "training_file": file["id"],
+        "metadata": {"compilation_id": "17", "stage": "dpo"},
+        "method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.1, "n_epochs": 2}}},
+    }
+    job = check("POST", "/fine_tuning/jobs", 200, json=body)
+    for _ in SCRIPT[1:]:
+        fake.advance(job["id"])
+        job = check("GET", f"/fine_tuning/jobs/{job['id']}", 200)
+    assert job["status"] == "succeeded" and job["method"]["type"] == "dpo"
+    assert job["method"]["dpo"]["hyperparameters"]["beta"] == 0.1
+    check("POST", "/fine_tuning/jobs", 400, json={**body, "method": {"type": "reinforcement"}})
+
+
 def test_every_openai_reply_matches_the_openai_description(openai_fake: FakeOpenAI) -> None:
     with _openai_checker(openai_fake) as check:
         _openai_session(openai_fake, check)
@@ -175,6 +207,7 @@ def _openai_session(fake: FakeOpenAI, check: Checker) -> None:
     job = _job_lifecycle(check, fake, body, 200)
     check("GET", "/fine_tuning/jobs?metadata[compilation_id]=17", 200)
     model = job["fine_tuned_model"]
+    _dpo_job(check, fake, model)
     check("GET", "/models", 200)
     check("GET", f"/models/{model}", 200)
     chat = {"model": model, "messages": [{"role": "user", "content": "How long is delivery?"}]}

@@ -10,6 +10,7 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.fine_tuning import job_create_params
 
 from tests.openai_server import (
     FINE_TUNING_UNAVAILABLE_CODE,
@@ -489,3 +490,42 @@ def test_fault_matching_and_times(server: FakeOpenAI, client: openai.OpenAI) -> 
     assert client.models.retrieve("gpt-4.1-2025-04-14").id == "gpt-4.1-2025-04-14"
     assert server.pending_faults == 0
     assert ("GET", "/v1/models/gpt-4.1-2025-04-14") in server.requests
+
+
+def test_a_dpo_job_trains_on_preference_lines_and_fails_on_chat_lines(
+    server: FakeOpenAI, client: openai.OpenAI
+) -> None:
+    pair = {
+        "input": {"messages": [{"role": "user", "content": "May I expense a taxi?"}]},
+        "preferred_output": [{"role": "assistant", "content": "Yes, with a receipt."}],
+        "non_preferred_output": [{"role": "assistant", "content": "No."}],
+    }
+    preference = upload(client, "\n".join(json.dumps(pair) for _ in range(10)).encode())
+    dpo: job_create_params.Method = {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.2}}}
+    job = client.fine_tuning.jobs.create(
+        model="gpt-4o-mini-2024-07-18",
+        training_file=preference,
+        method=dpo,
+    )
+    assert job.method is not None and job.method.type == "dpo"
+    assert job.method.dpo is not None and job.method.dpo.hyperparameters is not None
+    assert job.method.dpo.hyperparameters.beta == 0.2
+    for _ in range(6):
+        job = client.fine_tuning.jobs.retrieve(job.id)
+    assert job.status == "succeeded" and job.fine_tuned_model
+    # A chat file sent as preference data: the job fails validating it, naming the line.
+    chat = client.fine_tuning.jobs.create(
+        model="gpt-4o-mini-2024-07-18",
+        training_file=upload(client),
+        method=dpo,
+    )
+    failed = client.fine_tuning.jobs.retrieve(chat.id)
+    assert failed.status == "failed" and failed.error is not None
+    assert failed.error.code == "invalid_training_file"
+    assert "Line 1: 'input.messages' is missing" in failed.error.message
+    with pytest.raises(openai.BadRequestError, match="beta"):
+        client.fine_tuning.jobs.create(
+            model="gpt-4o-mini-2024-07-18",
+            training_file=preference,
+            method={"type": "dpo", "dpo": {"hyperparameters": {"beta": 3}}},
+        )

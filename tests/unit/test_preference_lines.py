@@ -57,3 +57,29 @@ def test_a_chat_file_is_not_taken_for_a_preference_file() -> None:
     chat = b'{"messages": [{"role": "user", "content": "preferred_output"}]}\n'
     assert not looks_like_preference_file(io.BytesIO(chat))
     assert not looks_like_preference_file(io.BytesIO(b""))
+
+
+def test_the_dpo_loss_is_log_2_at_no_margin_and_falls_as_the_margin_grows() -> None:
+    import math
+
+    import torch
+
+    from core.training.lora.dpo import dpo_loss
+
+    ref_w, ref_l = torch.tensor([-10.0, -12.0]), torch.tensor([-11.0, -9.0])
+    loss, margin = dpo_loss(ref_w, ref_l, ref_w, ref_l, beta=0.1)
+    assert margin.tolist() == [0.0, 0.0] and math.isclose(float(loss), math.log(2), rel_tol=1e-6)
+    # The policy raises the preferred answer by 5 nats and lowers the other by 5: margin 10.
+    loss, margin = dpo_loss(ref_w + 5, ref_l - 5, ref_w, ref_l, beta=0.1)
+    assert margin.tolist() == [10.0, 10.0]
+    assert math.isclose(float(loss), -math.log(1 / (1 + math.exp(-1.0))), rel_tol=1e-6)
+
+
+def test_providers_that_cannot_train_on_pairs_say_why() -> None:
+    from core.domain import ProviderType
+    from core.providers.registry import preference_refusal
+
+    assert preference_refusal(ProviderType.OPENAI) is None
+    assert preference_refusal(ProviderType.OPEN_WEIGHTS) is None
+    assert "learns nothing" in (preference_refusal(ProviderType.LOCAL) or "")
+    assert "2024-10-21" in (preference_refusal(ProviderType.AZURE_OPENAI) or "")

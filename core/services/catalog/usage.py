@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from core.domain import CompilationStatus, ModelKind, ProviderType, as_utc
-from core.models import AIModel, Compilation, ProviderConnection
+from core.models import AIModel, Compilation, EvaluationRun, ProviderConnection
 from core.providers.registry import ConnectionSettings
 from core.services.catalog.base_model_facts import BaseModelRow, catalogue_rows
 
@@ -162,7 +162,8 @@ def priced(usage: ModelUsage | None, actual: Any, tokens: Any, estimate: Any) ->
 
 
 def spend_by_connection(session: Session, since: datetime, until: datetime) -> dict[int, Decimal]:
-    """What each connection's compilations billed in [since, until) cost."""
+    """What each connection's compilations billed in [since, until) cost, and its LLM
+    judge's evaluation runs then."""
     usage = model_usage(session)
     moment = billed_moment()
     rows = session.execute(
@@ -176,7 +177,24 @@ def spend_by_connection(session: Session, since: datetime, until: datetime) -> d
         if found is not None and found.connection is not None:
             key = found.connection.id
             totals[key] = totals.get(key, Decimal(0)) + priced(found, actual, tokens, estimate)
+    for key, cost in judge_spend(session, since, until).items():
+        totals[key] = totals.get(key, Decimal(0)) + cost
     return totals
+
+
+def judge_spend(session: Session, since: datetime, until: datetime) -> dict[int, Decimal]:
+    """What the LLM judge of evaluation runs in [since, until) cost, per judge connection."""
+    rows = session.execute(
+        select(EvaluationRun.judge_connection_id, func.sum(EvaluationRun.judge_cost))
+        .where(
+            EvaluationRun.judge_connection_id.is_not(None),
+            EvaluationRun.judge_cost.is_not(None),
+            EvaluationRun.created_at >= since,
+            EvaluationRun.created_at < until,
+        )
+        .group_by(EvaluationRun.judge_connection_id)
+    )
+    return {key: Decimal(str(cost or 0)) for key, cost in rows if key is not None}
 
 
 def month_start(moment: datetime) -> datetime:

@@ -14,6 +14,7 @@ from core.errors import ProviderError
 from core.models import CompilationEvent
 from core.providers.base import JOB_FINISHED, JobEvent, Provider
 from core.services.catalog.usage import connection_facts, training_price
+from core.services.compilation import preference
 from core.services.compilation.deploy import needs_deployment, start_deployment
 from core.services.compilation.finish import complete
 from core.services.compilation.records import METRICS, log, store_asset
@@ -85,6 +86,8 @@ def follow(step: Step) -> None:
             )
             price = training_price(step.uow.session, conn, compilation.base_model)
             compilation.actual_cost = cost_of(job.trained_tokens, price)
+        # Supervised then DPO: the supervised job's end starts the DPO stage (and stops here).
+        preference.after_job(step, compilation, job)
         log(
             step.uow.session,
             compilation,

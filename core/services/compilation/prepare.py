@@ -12,6 +12,7 @@ from core.domain import CompilationStatus, Role, utcnow
 from core.models import AIModel, Compilation
 from core.services.accounts.notifications import notify_role
 from core.services.catalog import training_data
+from core.services.compilation import preference
 from core.services.compilation.finish import complete
 from core.services.compilation.records import (
     MANIFEST,
@@ -38,7 +39,9 @@ def prepare(step: Step) -> None:
         )
         step.uow.commit()
         model_id = compilation.model_id
+        dpo = preference.requested(compilation)
     found = analyse(step.uow, model_id)
+    checked = preference.check(found, preference.load_pairs(step.uow, model_id)) if dpo else None
     with step.uow:
         compilation = step.load()
         session = step.uow.session
@@ -58,7 +61,9 @@ def prepare(step: Step) -> None:
                 error=f"The training set has {report.errors:,} error(s), listed with their "
                 f"records in the findings. {first[:1500]}",
             )
-        if found.unchanged and not compilation.forced:
+        if checked is not None:
+            preference.prepare_here(step, compilation, found, checked)
+        elif found.unchanged and not compilation.forced:
             step.end_here(
                 compilation,
                 CompilationStatus.SKIPPED,
@@ -75,7 +80,7 @@ def prepare(step: Step) -> None:
                 "message, no fine-tuning job)",
             )
             step.uow.commit()
-        elif found.budget.would_exceed and not compilation.budget_override:
+        elif found.budget.would_exceed and not compilation.budget_override and checked is None:
             message = (
                 f"Refused: compiling would pass the connection's monthly budget "
                 f"({found.budget.describe()}). An admin may override the budget."

@@ -36,9 +36,12 @@ from core.errors import (
 )
 from core.models import AIModel, Compilation, CompilationEvent, ModelVersion
 from core.permissions import Actor, Permission, requires
+from core.providers.registry import preference_refusal
 from core.services.accounts.notifications import notify_role
 from core.services.catalog import training_data
 from core.services.catalog.budgets import Budget
+from core.services.compilation import preference as dpo
+from core.services.compilation.preference import PreferenceCheck
 from core.services.compilation.records import (
     EventView,
     active_manifest,
@@ -84,6 +87,8 @@ class Preflight:
     config_only: bool  # no training data: a version with the base model and system message
     refusal: str | None  # why compiling is refused outright, if it is
     seconds: float
+    # Supervised then DPO: the preference pairs checked (None: supervised only).
+    preference: PreferenceCheck | None = None
 
     @property
     def outcome(self) -> str:
@@ -91,6 +96,10 @@ class Preflight:
             return self.refusal
         if self.errors:
             return f"would fail: {self.errors:,} errors in the training set"
+        if self.preference is not None and self.preference.refusal:
+            return f"would fail: {self.preference.refusal}"
+        if self.preference is not None:
+            return f"ready to compile, supervised then DPO: {self.preference.describe()}"
         if self.unchanged:
             return "would be skipped: nothing changed since the active version (force to rebuild)"
         if self.config_only:
@@ -151,13 +160,17 @@ def preflight(
     actor: Actor,
     model_id: int,
     target: training_data.MoveTarget | None = None,
+    *,
+    preference: bool = False,
 ) -> Preflight:
     """What compiling the model would do now: examples, tokens, cost, findings and the
     difference against the active version; with ``target``, on another connection and base
-    model (token limits and prices differ), to decide a move. Starts nothing, writes
-    nothing."""
+    model (token limits and prices differ), to decide a move; with ``preference``, the
+    preference pairs a DPO stage after the supervised job would train on (how many, their
+    findings, its cost). Starts nothing, writes nothing."""
     started = time.perf_counter()
     found = analyse(uow, model_id, target)
+    checked = dpo.check(found, dpo.load_pairs(uow, model_id)) if preference else None
     report = found.report
     connection = found.inputs.connection
     return Preflight(
@@ -183,6 +196,7 @@ def preflight(
         config_only=found.training_set.size == 0,
         refusal=found.refusal,
         seconds=time.perf_counter() - started,
+        preference=checked,
     )
 
 
@@ -194,17 +208,19 @@ def request_compilation(
     *,
     force: bool = False,
     override_budget: bool = False,
+    preference: bool = False,
 ) -> CompilationView:
     """Queue a compilation for the worker. Refused for assistants, while another one of the
     model runs, and when it would pass the connection's monthly budget (unless an admin
-    overrides it)."""
+    overrides it). With ``preference``, supervised then DPO on the Train AI corrections;
+    refused at once on a provider that cannot train on preference pairs."""
     if override_budget and not actor.can(Permission.OVERRIDE_BUDGET):
         raise PermissionDenied("Only an admin may override the monthly budget.")
     with uow:
         session = uow.session
         model = get_or_404(session, AIModel, model_id, "Model")
         inputs = training_data.model_inputs(session, model)
-        refused = refusal(model, inputs)
+        refused = refusal(model, inputs) or (_no_dpo(inputs) if preference else None)
         if refused:
             raise ValidationFailed(refused, [Problem("model", refused)])
         _refuse_if_running(session, model)
@@ -246,10 +262,12 @@ def request_compilation(
             forced=force,
             budget_override=override_budget,
             base_model=inputs.base_model,
+            dataset_stats={"preference": True} if preference else None,
             build_log=line(
                 f"Requested by {actor.display_name or actor.email}"
                 + (" (forced)" if force else "")
                 + (" with the monthly budget overridden" if override_budget else "")
+                + (", supervised then preference training (DPO)" if preference else "")
             ),
         )
         session.add(compilation)
@@ -261,6 +279,11 @@ def request_compilation(
             ) from exc
         uow.commit()
         return _view(session, compilation)
+
+
+def _no_dpo(inputs: training_data.ModelInputs) -> str | None:
+    connection = inputs.connection
+    return preference_refusal(connection.provider_type if connection else None)
 
 
 def _refuse_if_running(session: Session, model: AIModel) -> None:

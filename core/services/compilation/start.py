@@ -14,6 +14,7 @@ from core.domain import CompilationStatus, utcnow
 from core.errors import ProviderError, ProviderRateLimited, ProviderUnavailable
 from core.models import AIModel, Compilation
 from core.providers.base import Hyperparameters, Job, JobRequest, Provider
+from core.services.compilation import preference
 from core.services.compilation.records import TRAINING_FILE, log, read_asset
 from core.services.compilation.step import Step
 
@@ -22,25 +23,30 @@ def upload_and_start(step: Step) -> None:
     with step.uow:
         compilation = step.load()
         provider = step.provider_here(compilation)
-        metadata = {"compilation_id": str(compilation.id)}
+        dpo = preference.in_dpo_stage(compilation)
+        # The DPO job's metadata differs, so that finding one job never finds the other.
+        metadata = {"compilation_id": str(compilation.id), **({"stage": "dpo"} if dpo else {})}
         doubt = compilation.provider_status == "creating"
         attempted = float((compilation.dataset_stats or {}).get("create_attempted_at", 0))
         file_id = compilation.provider_file_id
-        content = None if file_id else read_asset(step.uow.session, step.id, TRAINING_FILE)
+        kind = preference.PREFERENCE_FILE if dpo else TRAINING_FILE
+        content = None if file_id else read_asset(step.uow.session, step.id, kind)
     if doubt:
         resolve_doubt(step, provider, metadata, attempted)
     if file_id is None:
         assert content is not None
         try:
             file_id = provider.upload_training_file(
-                f"compilation-{step.id}.jsonl", gzip.decompress(content)
+                f"compilation-{step.id}{'-preference' if dpo else ''}.jsonl",
+                gzip.decompress(content),
             )
         except ProviderError as exc:
             step.provider_trouble(exc)
         with step.uow:
             compilation = step.load()
             compilation.provider_file_id = file_id
-            log(step.uow.session, compilation, f"Uploaded the training file as {file_id}")
+            what = "the preference file" if dpo else "the training file"
+            log(step.uow.session, compilation, f"Uploaded {what} as {file_id}")
             step.uow.commit()
     create_job(step, file_id, provider, metadata)
 
@@ -79,20 +85,22 @@ def create_job(step: Step, file_id: str, provider: Provider, metadata: dict[str,
         compilation = step.load()
         model = step.uow.session.get(AIModel, compilation.model_id)
         assert model is not None
+        dpo = preference.in_dpo_stage(compilation)
         request = JobRequest(
             training_file_id=file_id,
-            base_model=compilation.base_model or "",
+            base_model=preference.dpo_base(compilation),
             suffix=job_suffix(model.name),
             hyperparameters=Hyperparameters(
                 model.n_epochs, model.batch_size, model.learning_rate_multiplier
             ),
             metadata=metadata,
+            method="dpo" if dpo else "supervised",
         )
         # Persisted before the call: from here on, a crash or a lost answer means doubt.
         compilation.provider_status = "creating"
         step.stats(compilation, create_attempted_at=utcnow().timestamp())
         step.uow.commit()
-    how = "Started the fine-tuning job"
+    how = "Started the preference (DPO) job" if dpo else "Started the fine-tuning job"
     try:
         job = provider.create_job(request)
     except ProviderRateLimited as exc:

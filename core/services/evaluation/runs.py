@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -22,10 +23,11 @@ from core.providers.base import ChatTurn, Provider
 from core.providers.registry import provider_for
 from core.services.accounts.audit import record_audit
 from core.services.catalog import training_data
-from core.services.catalog.usage import connection_facts
+from core.services.catalog.usage import connection_facts, training_price
 from core.services.shared import get_or_404
 from core.training.builder import QARecord
-from core.training.judge import UnreadableVerdict, Verdict, judge_messages, read_verdict
+from core.training.cost import cost_of
+from core.training.judge import UnreadableVerdict, judge_messages, read_verdict
 from core.training.scoring import exact_match, mean, similarity, token_f1
 from core.training.tokens import count_text
 from core.uow import UnitOfWork
@@ -49,6 +51,8 @@ class EvaluationView:
     mean_judge: float | None
     judge_tokens: int
     error: str | None
+    # What judging cost, counted against the judge connection's budget (None: no judge).
+    judge_cost: Decimal | None = None
 
     def summary(self) -> str:
         if self.error:
@@ -142,11 +146,11 @@ def _ask(provider: Provider, target: str, system_message: str, question: str) ->
     return "".join(d.text for d in provider.chat(target, turns))
 
 
-def _judge(provider: Provider, model: str, qa: QARecord, answer: str) -> tuple[Verdict, int]:
+def _judge(provider: Provider, model: str, qa: QARecord, answer: str) -> tuple[str, int]:
+    """The judge's reply and the tokens it used (billed whether or not the reply is read)."""
     turns = [ChatTurn(role, text) for role, text in judge_messages(qa.question, qa.answer, answer)]
     reply = "".join(d.text for d in provider.chat(model, turns))
-    tokens = sum(count_text(t.content) for t in turns) + count_text(reply)
-    return read_verdict(reply), tokens
+    return reply, sum(count_text(t.content) for t in turns) + count_text(reply)
 
 
 def _score(
@@ -174,8 +178,9 @@ def _score(
         }
         if judge is not None:
             try:
-                verdict, used = _judge(judge[0], judge[1], qa, answer)
-                tokens += used
+                reply, used = _judge(judge[0], judge[1], qa, answer)
+                tokens += used  # an unreadable verdict was paid for all the same
+                verdict = read_verdict(reply)
                 row |= {"judge_score": verdict.score, "judge_reason": verdict.reason}
             except (ProviderError, UnreadableVerdict) as exc:
                 message = exc.message if isinstance(exc, ProviderError) else str(exc)
@@ -200,7 +205,20 @@ def view(run: EvaluationRun, version_number: int | None) -> EvaluationView:
         mean_judge=run.mean_judge,
         judge_tokens=run.judge_tokens,
         error=run.error,
+        judge_cost=run.judge_cost,
     )
+
+
+def _judge_price(uow: UnitOfWork, judge_connection_id: int | None) -> Decimal | None:
+    """The judge connection's price per 1M tokens (its own, else the catalogue's for its
+    default base model): what its tokens cost against its budget."""
+    if judge_connection_id is None:
+        return None
+    with uow:
+        found = connection_facts(uow.session).get(judge_connection_id)
+        if found is None:
+            return None
+        return training_price(uow.session, found, found.default_base_model)
 
 
 def _judge_for(uow: UnitOfWork, judge_connection_id: int | None) -> tuple[Provider, str] | None:
@@ -232,6 +250,7 @@ def evaluate(
     except ProviderError as exc:
         error = f"{target.label} cannot be asked: {exc.message}"
     results = scored["results"]
+    price = _judge_price(uow, judge_connection_id)
     answered = [r for r in results if "f1" in r]
     if results and not answered:
         error = f"{target.label} answered none of the questions: {results[0]['error']}"
@@ -252,6 +271,7 @@ def evaluate(
             mean_similarity=mean(r["similarity"] for r in answered),
             mean_judge=mean(r["judge_score"] for r in results if r.get("judge_score") is not None),
             judge_tokens=scored["judge_tokens"],
+            judge_cost=cost_of(scored["judge_tokens"], price) if price is not None else None,
             error=error,
             results=[EvaluationResult(**r) for r in results],
         )

@@ -18,10 +18,18 @@ from sqlalchemy import ColumnElement, Float, and_, case, cast, func, literal_col
 from sqlalchemy.orm import Session
 
 from core.domain import CompilationStatus, ConversationStatus, QAType, utcnow
-from core.models import QA, AIModel, Compilation, ModelVersion, TrainingConversation
+from core.models import (
+    QA,
+    AIModel,
+    Compilation,
+    EvaluationRun,
+    ModelVersion,
+    TrainingConversation,
+)
 from core.permissions import Actor, Permission, requires
 from core.services.catalog.usage import (
     billed_moment,
+    connection_facts,
     model_usage,
     month_start,
     priced,
@@ -190,10 +198,37 @@ def dashboard_summary(
     )
 
 
+def _judge_cost_per_month(session: Session, start: datetime) -> list[dict[str, Any]]:
+    """What the LLM judge cost per month and judge connection (evaluation runs)."""
+    month = _month(session, EvaluationRun.created_at).label("month")
+    connections = connection_facts(session)
+    rows = session.execute(
+        select(month, EvaluationRun.judge_connection_id, func.sum(EvaluationRun.judge_cost))
+        .where(EvaluationRun.created_at >= start, EvaluationRun.judge_cost.is_not(None))
+        .group_by(month, EvaluationRun.judge_connection_id)
+    ).all()
+    records = []
+    for month_key, connection_id, cost in rows:
+        found = connections.get(connection_id) if connection_id is not None else None
+        if found is None:
+            continue
+        budget = found.monthly_budget
+        records.append(
+            {
+                "month": month_key,
+                "connection": found.name,
+                "cost": float(cost or 0),
+                "budget": float(budget) if budget is not None else None,
+            }
+        )
+    return records
+
+
 @requires(Permission.VIEW_CONNECTIONS)
 def cost_per_month(uow: UnitOfWork, actor: Actor, months: int = DEFAULT_MONTHS) -> pd.DataFrame:
-    """month, connection, cost, budget: what each connection's compilations cost per month
-    (UTC), beside its monthly budget (empty where it has none). A month in which a connection
+    """month, connection, cost, budget: what each connection's compilations (and its LLM
+    judge's evaluation runs) cost per month (UTC), beside its monthly budget (empty where it
+    has none). A month in which a connection
     compiled has a row even when nothing was billed (failed, cancelled, skipped): "0 of the
     budget so far" is what a manager wants to see at the start of a month."""
     start = month_start(utcnow())
@@ -209,8 +244,8 @@ def cost_per_month(uow: UnitOfWork, actor: Actor, months: int = DEFAULT_MONTHS) 
             .where(moment >= start)
             .group_by(month, Compilation.model_id)
         ).all()
+        records = _judge_cost_per_month(s, start)
     columns = ["month", "connection", "cost", "budget", "share_of_budget"]
-    records = []
     for month_key, model_id, actual, tokens, estimate in rows:
         found = usage.get(model_id)
         if found is None or found.connection is None:

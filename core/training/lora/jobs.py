@@ -53,6 +53,11 @@ class JobSpec:
     suffix: str = ""
     created_at: float = 0.0
     metadata: dict[str, str] = field(default_factory=dict)
+    # "supervised", or "dpo": preference pairs, training further the adapter in init_adapter
+    # (the supervised result) with DPO's beta (None: 0.1).
+    method: str = "supervised"
+    init_adapter: str | None = None
+    beta: float | None = None
 
 
 def write_atomically(path: Path, content: bytes) -> None:

@@ -10,12 +10,15 @@ import os
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ProviderError
 from core.training.lora import jobs
 from core.training.lora.errors import TrainingCancelled
 from core.training.lora.trainer import StepReport
+
+if TYPE_CHECKING:
+    from core.training.lora.dpo import DpoTrainer
 
 logger = logging.getLogger("arbiter.training")
 
@@ -150,36 +153,81 @@ def train(folder: Path, progress: Progress) -> None:
     models.set_threads(spec.threads)
     model, tokenizer = models.load_base(spec.base_model, Path(spec.cache_dir))
     content = Path(spec.training_file).read_bytes()
-    tokenized = examples.build_examples(tokenizer, content, models.context_tokens(spec.base_model))
-    plan = trainer.plan(
-        len(tokenized), spec.n_epochs, spec.batch_size, spec.learning_rate_multiplier
-    )
-    tokens = sum(len(e.input_ids) for e in tokenized)
+    context = models.context_tokens(spec.base_model)
+    run: trainer.Trainer
+    if spec.method == "dpo":
+        run, count, tokens = _dpo_trainer(folder, spec, model, tokenizer, content, context)
+        what = f"preference pairs (DPO, beta {spec.beta or 0.1:g})"
+    else:
+        tokenized = examples.build_examples(tokenizer, content, context)
+        plan = trainer.plan(
+            len(tokenized), spec.n_epochs, spec.batch_size, spec.learning_rate_multiplier
+        )
+        run = trainer.Trainer(
+            trainer.with_lora(model, spec.lora_rank, spec.seed),
+            tokenized,
+            plan,
+            pad_id=int(tokenizer.pad_token_id),
+            seed=spec.seed,
+            checkpoint_dir=folder / "checkpoints",
+            checkpoint_every=spec.checkpoint_every,
+        )
+        count, tokens = len(tokenized), sum(len(e.input_ids) for e in tokenized)
+        what = "examples"
+    plan = run.plan
     progress.save(trained_tokens=tokens * plan.epochs, total_steps=plan.total_steps)
-    run = trainer.Trainer(
-        trainer.with_lora(model, spec.lora_rank, spec.seed),
-        tokenized,
-        plan,
-        pad_id=int(tokenizer.pad_token_id),
-        seed=spec.seed,
-        checkpoint_dir=folder / "checkpoints",
-        checkpoint_every=spec.checkpoint_every,
-    )
     done = run.resume()
     progress.resumed_at(done)
     progress.message(
         f"Resumed at step {done} of {plan.total_steps}"
         if done
-        else f"Training {len(tokenized)} examples ({tokens:,} tokens): {plan.epochs} epochs, "
+        else f"Training {count} {what} ({tokens:,} tokens): {plan.epochs} epochs, "
         f"batch size {plan.batch_size}, learning rate {plan.learning_rate:g}, LoRA rank "
         f"{spec.lora_rank}, {plan.total_steps} steps"
     )
     run.run(progress.step, progress.checkpoint, lambda: (folder / jobs.CANCEL).exists())
-    facts = {"base_model": spec.base_model, "job": spec.id, "steps": plan.total_steps}
+    facts: dict[str, Any] = {
+        "base_model": spec.base_model,
+        "job": spec.id,
+        "steps": plan.total_steps,
+        "method": spec.method,
+    }
     run.save_adapter(adapter, facts)
-    record_speed(folder, spec, tokens * plan.epochs / plan.total_steps, progress)
+    if spec.method != "dpo":  # the pre-flight's estimate is of supervised training
+        record_speed(folder, spec, tokens * plan.epochs / plan.total_steps, progress)
     progress.message(f"New model ready: {spec.model}")
     progress.save(status="succeeded", fine_tuned_model=spec.model, finished_at=time.time())
+
+
+def _dpo_trainer(
+    folder: Path, spec: jobs.JobSpec, model: Any, tokenizer: Any, content: bytes, context: Any
+) -> tuple[DpoTrainer, int, int]:
+    """The supervised adapter, trainable, under the DPO loss: (trainer, pairs, tokens)."""
+    from peft import PeftModel
+
+    from core.training.lora import dpo, trainer
+
+    if not spec.init_adapter or not (Path(spec.init_adapter) / "arbiter.json").exists():
+        raise ProviderError(
+            f"The supervised adapter to train with DPO is missing ({spec.init_adapter})."
+        )
+    pairs = dpo.tokenize_pairs(tokenizer, content, context)
+    plan = trainer.plan(len(pairs), spec.n_epochs, spec.batch_size, None)
+    rate = dpo.DPO_LEARNING_RATE * (spec.learning_rate_multiplier or 1.0)
+    plan = trainer.Plan(plan.epochs, plan.batch_size, rate, plan.steps_per_epoch)
+    policy = PeftModel.from_pretrained(model, spec.init_adapter, is_trainable=True)
+    run = dpo.DpoTrainer(
+        policy,
+        pairs,
+        plan,
+        beta=spec.beta or dpo.DEFAULT_BETA,
+        pad_id=int(tokenizer.pad_token_id),
+        seed=spec.seed,
+        checkpoint_dir=folder / "checkpoints",
+        checkpoint_every=spec.checkpoint_every,
+    )
+    tokens = sum(len(p.preferred.input_ids) + len(p.rejected.input_ids) for p in pairs)
+    return run, len(pairs), tokens
 
 
 SPEED = "speed.json"
