@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.domain import CompilationStatus, ModelKind
+from core.domain import CompilationStatus, ModelKind, ProviderType
 from core.permissions import Actor, Permission
 from core.services import compilation
 from core.services.catalog import ModelDetail
@@ -15,7 +15,7 @@ from core.training.builder import SourceRef
 from core.training.findings import Finding
 from ui import compile_live, context
 from ui.errors import attempt, errors_shown
-from ui.formatting import money, plural, when
+from ui.formatting import duration, money, plural, when
 from ui.links import record_url
 
 REFRESH_SECONDS = 2
@@ -168,6 +168,8 @@ def _preflight_result(result: Preflight) -> None:
     )
     if result.preference is not None:
         st.caption(f"Then DPO: {result.preference.describe()}")
+    if result.provider_type == ProviderType.OPEN_WEIGHTS:
+        st.caption(_training_time(result.training_seconds))
     if result.diff is None:
         st.caption("No active version to compare with yet.")
     else:
@@ -206,6 +208,18 @@ def _preflight_result(result: Preflight) -> None:
             f"**Findings:** {plural(result.errors, 'error')}, {plural(result.warnings, 'warning')} ({counts})"
         )
         _findings_table(result.findings, f"preflight_findings_{result.model_id}")
+
+
+def _training_time(seconds: float | None) -> str:
+    if seconds is None:
+        return (
+            "Training runs on this machine; its time is estimated once it has trained here "
+            "once (the first training measures its speed)."
+        )
+    return (
+        f"Training on this machine: about {duration(seconds)} (at the speed of its last "
+        "training, with loading the model)."
+    )
 
 
 def _compile_section(model: ModelDetail, actor: Actor, *, running: bool) -> None:

@@ -19,6 +19,7 @@ from tests.compile_helpers import TOPICS, add_qas, drain
 from tests.conftest import make_user
 from tests.paths import ROOT
 from ui.context import USER_KEY
+from ui.formatting import duration
 
 
 @pytest.fixture
@@ -154,3 +155,41 @@ def test_asking_for_dpo_on_the_local_provider_is_refused_clearly(
     _button(at, "Compile").click().run()  # type: ignore[attr-defined]
     assert not at.exception
     assert any("retrieval index that learns nothing" in e.value for e in at.error)
+
+
+def test_the_preflight_estimates_the_training_time_on_this_machine(
+    company: tuple[UnitOfWork, dict[str, Actor], int], tmp_path: Path
+) -> None:
+    from core.providers.open_weights import LOAD_SECONDS
+    from core.training.lora import models
+
+    uow, people, _ = company
+    tuned = catalog.create_connection(
+        uow,
+        people["admin"],
+        catalog.ConnectionInput(
+            name="Local fine-tune (SmolLM2-135M)",
+            provider_type=ProviderType.OPEN_WEIGHTS,
+            default_base_model=models.BUNDLED_ID,
+        ),
+    )
+    model = catalog.create_model(
+        uow,
+        people["admin"],
+        ModelInput(name="Tuned", connection_id=tuned.id, base_model=models.BUNDLED_ID, n_epochs=3),
+    )
+    add_qas(lambda: UnitOfWork(uow.factory), model.id)
+    at = _open(people["trainer"], model.id)
+    _button(at, "Run pre-flight").click().run()  # type: ignore[attr-defined]
+    assert not at.exception
+    assert any("estimated once it has trained here once" in c.value for c in at.caption)
+
+    # A training here measured 100 tokens a second.
+    (tmp_path / "open-weights").mkdir(exist_ok=True)
+    (tmp_path / "open-weights" / "speed.json").write_text('{"tokens_per_second": 100}')
+    _button(at, "Run pre-flight").click().run()  # type: ignore[attr-defined]
+    tokens = int(next(m.value for m in at.metric if m.label == "Tokens").replace(",", ""))
+    expected = duration(LOAD_SECONDS + tokens * 3 / 100)
+    assert any(f"Training on this machine: about {expected}" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]

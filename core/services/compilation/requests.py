@@ -36,10 +36,11 @@ from core.errors import (
 )
 from core.models import AIModel, Compilation, CompilationEvent, ModelVersion
 from core.permissions import Actor, Permission, requires
-from core.providers.registry import preference_refusal
+from core.providers.registry import preference_refusal, provider_for
 from core.services.accounts.notifications import notify_role
 from core.services.catalog import training_data
 from core.services.catalog.budgets import Budget
+from core.services.catalog.usage import ConnectionFacts
 from core.services.compilation import preference as dpo
 from core.services.compilation.preference import PreferenceCheck
 from core.services.compilation.records import (
@@ -89,6 +90,9 @@ class Preflight:
     seconds: float
     # Supervised then DPO: the preference pairs checked (None: supervised only).
     preference: PreferenceCheck | None = None
+    # Where training runs on this machine (open-weights): how long it would take at the
+    # speed measured in its last training; None before the first, or at a cloud provider.
+    training_seconds: float | None = None
 
     @property
     def outcome(self) -> str:
@@ -197,7 +201,15 @@ def preflight(
         refusal=found.refusal,
         seconds=time.perf_counter() - started,
         preference=checked,
+        training_seconds=_training_time(connection, found.estimate),
     )
+
+
+def _training_time(connection: ConnectionFacts | None, estimate: Estimate) -> float | None:
+    if connection is None or connection.provider_type != ProviderType.OPEN_WEIGHTS:
+        return None
+    estimator = getattr(provider_for(connection.settings), "estimate_seconds", None)
+    return estimator(estimate.tokens_per_epoch, estimate.epochs) if estimator else None
 
 
 @requires(Permission.COMPILE)
