@@ -16,6 +16,9 @@ from pathlib import Path
 # Before anything imports core: cheap password hashing, no background thread in pages.
 os.environ.setdefault("ARBITER_FAST_PASSWORD_HASH", "1")
 os.environ.setdefault("ARBITER_EMBEDDED_WORKER", "0")
+# Seeded demo studios without the fine-tuned arbiter, whose queued training a studio's worker
+# would run; the tests of that arbiter switch it on (tests/browser/test_demo_fine_tune.py).
+os.environ.setdefault("ARBITER_DEMO_FINE_TUNE", "0")
 
 # ARBITER_TEST_CLOCK=2027-03-02T12:00:00Z runs the suite at that moment (see make test-clock):
 # here, and in every Python process the tests start.

