@@ -254,6 +254,11 @@ def test_a_row_click_opens_a_transcript_and_the_table_shows_the_reject_reason(
     wait_idle(page)
     expect(page.get_by_text("Rejected.", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name=rejected, exact=True)).to_have_count(0)
+    # The picker counts the decision at once, as the caption under it does.
+    left = _waiting(fresh)["Northwind Support"]
+    picker = page.get_by_role("combobox", name="Model", exact=True)
+    expect(picker).to_have_value(re.compile(rf"Northwind Support · {left} waiting$"))
+    expect(page.get_by_text(re.compile(rf"^{left} waiting in all"))).to_be_visible()
 
     page.get_by_role("tab", name="All transcripts").click()
     grid = page.get_by_test_id("stDataFrame").filter(has_text=reason)
