@@ -1,13 +1,18 @@
 """Issue 19 in a real browser at 1440 x 900, on a studio with a compilation history (the
-history of the page tests, written as the engine leaves it, on a priced OpenAI connection):
-the compilation summary does not mislead (item 6), and users, connections, the compilation
-list and the deprecation radar show words, names and currencies, never raw values (item 8).
+history of the page tests, written as the engine leaves it, on a priced OpenAI connection,
+and one more compilation run from the command line against the fake OpenAI server, which
+trains one step and so leaves one checkpoint): the compilation summary does not mislead
+(item 6), and users, connections, the compilation list, a build log and the deprecation
+radar show words, names, singulars and currencies, never raw values (item 8).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,9 +21,10 @@ from playwright.sync_api import Browser, Locator, Page, expect
 
 from core import db
 from core.uow import UnitOfWork
-from tests.browser.conftest import AppServer, start_app, stop_app
+from tests.browser.conftest import ROOT, AppServer, start_app, stop_app
 from tests.browser.helpers import open_page, sign_in, wait_idle
 from tests.history_seed import SeededHistory, seed_history
+from tests.openai_server import FakeOpenAI
 
 WIDTH, HEIGHT = 1440, 900
 PASSWORD = "correct horse battery"  # the history's accounts
@@ -29,6 +35,7 @@ RAW = ("None", "NaN", "nan", "NaT", "⚠", "✅", "❌", "🛑", "⏳")
 class Studio:
     server: AppServer
     seeded: SeededHistory
+    one_step: int  # the compilation that trained one step, from the command line
 
 
 @pytest.fixture(scope="module")
@@ -38,11 +45,26 @@ def studio(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Iterat
     db.upgrade(engine)
     seeded = seed_history(UnitOfWork(db.session_factory(engine)))
     engine.dispose()
+    with FakeOpenAI(job_script=["validating_files", "queued", "running", "succeeded"]) as fake:
+        env = {
+            **os.environ,
+            "ARBITER_DATA_DIR": str(folder),
+            "DATABASE_URL": f"sqlite:///{folder / 'arbiter.db'}",
+            "OPENAI_API_KEY": fake.api_key,
+            "OPENAI_BASE_URL": fake.base_url,
+            "ARBITER_POLL_SECONDS": "0.1",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "core", "compile", "Company", "--wait"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    one_step = max(seeded.v2_compilation, seeded.running, seeded.config_only) + 1
     server = start_app(folder, seed=False)
     for role in ("admin", "trainer", "manager"):
         server.accounts[role] = f"{role}@history.example"
         server.passwords[f"{role}@history.example"] = PASSWORD
-    yield Studio(server, seeded)
+    yield Studio(server, seeded, one_step)
     stop_app(server)
     shutil.rmtree(folder, ignore_errors=True)
 
@@ -140,11 +162,13 @@ def test_the_compilation_list_and_the_radar_show_no_raw_values(
     words; the deprecation radar says "not announced" where there is no shutdown date."""
     page = _signed_in(browser, studio.server, "manager")
     open_page(page, "Compilations")
-    expect(page.get_by_text(re.compile(r"^7 compilations match"))).to_be_visible()
+    # The history's seven, and the one compiled from the command line.
+    expect(page.get_by_text(re.compile(r"^8 compilations match"))).to_be_visible()
     listed = _table_text(page, "Offline helper", -1)
     _no_raw_values(listed)
     assert "—" not in listed
-    for shown in ("Trainer", "Admin", "0.0360 USD", "succeeded", "failed", "cancelled"):
+    # No one asked for the command line's compilation: "the system" did, not "—".
+    for shown in ("Trainer", "Admin", "the system", "0.0360 USD", "succeeded", "failed"):
         assert shown in listed, (shown, listed)
 
     open_page(page, "Dashboard")
@@ -152,4 +176,30 @@ def test_the_compilation_list_and_the_radar_show_no_raw_values(
     radar = _table_text(page, "local-retrieval-1", -1)
     _no_raw_values(radar)
     assert "gpt-4o-mini-2024-07-18" in radar and "not announced" in radar, radar
+    page.context.close()
+
+
+def test_a_build_log_counts_one_checkpoint_in_the_singular(
+    browser: Browser, studio: Studio
+) -> None:
+    """Item 8: the job trained one step, so the log says "1 checkpoint", not "1
+    checkpoints"; the compilation says who asked for it and what it cost, in USD."""
+    page = _signed_in(browser, studio.server, "manager")
+    open_page(page, "Compilations")
+    page.goto(f"{page.url.split('?')[0]}?compilation={studio.one_step}")
+    wait_idle(page)
+    heading = f"Compilation #{studio.one_step} · Company"
+    expect(page.get_by_role("heading", name=re.compile("^" + re.escape(heading)))).to_be_visible()
+    expect(_metric(page, "Requested by").get_by_test_id("stMetricValue")).to_have_text("the system")
+    actual = _metric(page, "Actual cost").get_by_test_id("stMetricValue")
+    expect(actual).to_have_text(re.compile(r"^\d+\.\d{2,4} USD$"))
+    page.get_by_role("tab", name="Events").click()
+    # One page of events: no pager, and never a full-width number input for one.
+    expect(
+        page.get_by_text(re.compile(r"^\d+ events, newest first; page 1 of 1\.$"))
+    ).to_be_visible()
+    expect(page.get_by_role("spinbutton", name=re.compile("^Page"))).to_have_count(0)
+    log = _table_text(page, "checkpoint", -1)
+    assert re.search(r"\b1 checkpoint; last: ", log), log
+    assert "1 checkpoints" not in log
     page.context.close()
