@@ -206,3 +206,15 @@ def test_evaluate_and_compare_two_versions_from_the_command_line(tmp_path: Path)
     # A side that is neither a number nor base: one line.
     bad = run(["compare", "Northwind Support", "one", "2", "--out", str(out)], tmp_path)
     assert bad.returncode == 1 and "neither a version number nor 'base'" in bad.stderr
+
+
+def test_ask_answers_from_the_active_version(tmp_path: Path) -> None:
+    """`ask` once raised DetachedInstanceError on any model with a version: it read the
+    version's number after its unit of work had ended."""
+    assert run(["seed-demo"], tmp_path).returncode == 0  # v1 of each arbiter, local provider
+    question = "What's the warranty on an NW-PSU power supply?"
+    asked = run(["ask", "Northwind Support", question], tmp_path)
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.strip() and "Traceback" not in asked.stderr
+    again = run(["ask", "Northwind Support", question, "--version", "1"], tmp_path)
+    assert again.returncode == 0 and again.stdout == asked.stdout, again.stderr
