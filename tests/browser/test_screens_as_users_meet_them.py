@@ -25,10 +25,9 @@ from core.services import catalog, curation
 from core.training.conversations import MessageDraft
 from core.uow import UnitOfWork
 from tests.browser.conftest import ROOT, AppServer, _read_credentials, start_app, stop_app
-from tests.browser.helpers import open_page, sign_in, wait_idle
+from tests.browser.helpers import click_row, open_page, sign_in, wait_idle
 
 WIDTH, HEIGHT = 1440, 900
-ROW = 35  # the height of a table row and of its header, in pixels
 EXTRA_CONVERSATIONS = 101  # three pages of conversations (50 a page), three of audit (100)
 
 
@@ -187,20 +186,6 @@ def test_an_empty_dashboard_says_what_will_appear_instead_of_empty_plots(
     page.context.close()
 
 
-def _click_row(page: Page, grid: Locator, row: int) -> str:
-    """Click the title of a row (0-based) of a table, as a person does; the row's "#" (the
-    first column after the row markers of a table whose rows can be selected)."""
-    cell = grid.locator(f"#glide-cell-1-{row}")
-    expect(cell).to_have_text(re.compile(r"^\d+$"))
-    number = (cell.text_content() or "").strip()
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + ROW * (row + 1.5))
-    wait_idle(page)
-    return number
-
-
 def test_a_row_click_opens_a_conversation_and_the_pager_is_compact(
     browser: Browser, fresh: AppServer
 ) -> None:
@@ -214,7 +199,7 @@ def test_a_row_click_opens_a_conversation_and_the_pager_is_compact(
     grid = page.get_by_test_id("stDataFrame").first
     expect(grid.locator("#glide-cell-2-1")).to_have_text(re.compile(r"\S"))
     title = grid.locator("#glide-cell-2-1").text_content() or ""
-    number = _click_row(page, grid, 1)
+    number = click_row(page, grid, 1)
     heading = page.get_by_role("heading", name=f"#{number} · {title}", exact=True)
     expect(heading).to_be_visible()
     expect(page.get_by_role("textbox", name="Title", exact=True)).to_have_value(title)
@@ -268,7 +253,7 @@ def test_a_row_click_opens_a_transcript_and_the_table_shows_the_reject_reason(
         for cell in grid.locator("[role=gridcell]").all()
         if cell.text_content() == reason
     )
-    number = _click_row(page, grid, row)
+    number = click_row(page, grid, row)
     assert rejected.startswith(f"#{number} · "), (rejected, number)
     expect(page.get_by_role("heading", name=rejected, exact=True)).to_be_visible()
     expect(page.get_by_text(f"Reject reason: {reason}", exact=True)).to_be_visible()

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from core import db
 from core.uow import UnitOfWork
 from tests.browser.conftest import ROOT, AppServer, start_app, stop_app
-from tests.browser.helpers import open_page, sign_in, wait_idle
+from tests.browser.helpers import click_row, open_page, sign_in, wait_idle
 from tests.history_seed import SeededHistory, seed_history
 from tests.openai_server import FakeOpenAI
 
@@ -170,6 +170,10 @@ def test_the_compilation_list_and_the_radar_show_no_raw_values(
     # No one asked for the command line's compilation: "the system" did, not "—".
     for shown in ("Trainer", "Admin", "the system", "0.0360 USD", "succeeded", "failed"):
         assert shown in listed, (shown, listed)
+    # Item 7 here too: a click on a compilation's row (not only its checkbox) opens it.
+    number = click_row(page, page.get_by_test_id("stDataFrame").last, 1)
+    opened = page.get_by_role("heading", name=re.compile(rf"^Compilation #{number} · "))
+    expect(opened).to_be_visible()
 
     open_page(page, "Dashboard")
     expect(page.get_by_role("heading", name="Deprecation radar")).to_be_visible()
