@@ -90,8 +90,10 @@ def test_a_compilation_summary_does_not_mislead(browser: Browser, studio: Studio
     open_page(page, "Compilations")
     page.goto(f"{page.url.split('?')[0]}?compilation={studio.seeded.v2_compilation}")
     wait_idle(page)
-    heading = f"Compilation #{studio.seeded.v2_compilation} · Company"
-    expect(page.get_by_role("heading", name=re.compile("^" + re.escape(heading)))).to_be_visible()
+    heading = f"Compilation #{studio.seeded.v2_compilation} · Company · "
+    shown = page.get_by_role("heading", name=re.compile("^" + re.escape(heading)))
+    expect(shown).to_be_visible()
+    expect(shown).to_contain_text("succeeded")  # the status as a word, not an emoji alone
 
     cost = _metric(page, "Actual cost")
     expect(cost.get_by_test_id("stMetricValue")).to_have_text("0.0378 USD")
