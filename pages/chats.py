@@ -284,8 +284,14 @@ def _stream(answer_ids: Sequence[int]) -> None:
 activity = attempt(lambda: chat.chat_activity(context.uow(), actor, chat_id))
 messages = attempt(lambda: chat.list_messages(context.uow(), actor, chat_id)) or []
 # The messages scroll in a pane of their own, kept at the newest: the chat's header stays
-# in view, and a new answer is scrolled to as it arrives.
+# in view, and a new answer is scrolled to as it arrives. The pane takes the height the
+# window leaves under the header and above the message box (about 530 px): at a fixed
+# 440 px the page itself opened scrolled past the header at 1280 x 800.
 pane = st.container(height=440, autoscroll=True, key="chat_pane")
+st.html(
+    "<style>div:has(> .st-key-chat_pane), .st-key-chat_pane { height: "
+    "max(240px, calc(100vh - 530px)) !important; flex: 0 0 auto !important; }</style>"
+)
 with pane:
     if not messages:
         st.caption("No messages yet. " + chat_placeholder(current).replace("Write a message; ", ""))

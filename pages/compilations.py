@@ -255,18 +255,16 @@ if result is not None:
         hide_index=True,
         width="stretch",
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode=pager.ROW_CLICK,
         key=f"hist_table_{page_number}",
         column_config={
             "Requested": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         },
     )
-    rows = event.selection.rows if event is not None and hasattr(event, "selection") else []
-    chosen = int(table.iloc[rows[0]]["#"]) if rows else None
     # Only a new pick opens a compilation, so that closing it is not undone by the same row.
-    if chosen is not None and chosen != st.session_state.get("hist_last_pick"):
+    chosen = pager.picked_row(event, [int(n) for n in table["#"]], "hist_last_pick")
+    if chosen is not None:
         _select(chosen)
-    st.session_state["hist_last_pick"] = chosen
     pager.controls("hist_page", result.total, PAGE_SIZE)
 
 selected = st.session_state.get(SELECTED)

@@ -122,7 +122,7 @@ if rows:
         width="stretch",
         key=f"conv_table_{model_id}_{page_number}",
         on_select="rerun",
-        selection_mode="single-row",
+        selection_mode=pager.ROW_CLICK,
     )
     clicked = pager.picked_row(event, [r.id for r in rows], "conv__picked")
     if clicked is not None:

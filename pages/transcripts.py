@@ -31,10 +31,11 @@ st.caption(
 )
 show_flash("transcripts")
 last_decided: int | None = st.session_state.get(LAST)
+undo_slot = st.container()  # there with or without the button: the tabs below stay put
 if (
     last_decided is not None
     and can_edit
-    and st.button(
+    and undo_slot.button(
         f"Undo the decision on #{last_decided}",
         icon=":material/undo:",
         key="tx_undo",
@@ -286,7 +287,7 @@ with all_tab:
                 width="stretch",
                 key=f"tx_all_table_{model_id}_{page_number}",
                 on_select="rerun",
-                selection_mode="single-row",
+                selection_mode=pager.ROW_CLICK,
                 column_config={"Reject reason": st.column_config.TextColumn(width="large")},
             )
             clicked = pager.picked_row(event, [r.id for r in listing.rows], "tx__picked")

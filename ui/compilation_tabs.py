@@ -13,11 +13,13 @@ from core.domain import CompilationStatus
 from core.permissions import Actor
 from core.services import history
 from core.services.history import CompilationDetail
-from ui import context
+from ui import context, pager
 from ui.charts import downloadable
 from ui.errors import attempt
-from ui.formatting import duration, money, when
+from ui.formatting import duration, money, plural, when
 from ui.links import page_link
+
+EVENTS_PAGE = 200  # events a page, newest first
 
 
 def status_notice(d: CompilationDetail) -> None:
@@ -187,16 +189,17 @@ def events_tab(actor: Actor, d: CompilationDetail) -> None:
     if d.event_count == 0:
         st.caption("No events recorded.")
         return
-    pages = max(1, -(-d.event_count // 200))
-    number = st.number_input("Page (newest first)", 1, pages, 1, key=f"events_page_{d.id}")
+    pages = max(1, -(-d.event_count // EVENTS_PAGE))
+    key = f"events_page_{d.id}"
+    number = min(pager.current(key), pages)
     page = attempt(
         lambda: history.list_events(
-            context.uow(), actor, d.id, offset=(int(number) - 1) * 200, limit=200
+            context.uow(), actor, d.id, offset=(number - 1) * EVENTS_PAGE, limit=EVENTS_PAGE
         )
     )
     if page is None:
         return
-    st.caption(f"{page.total:,} events; page {int(number)} of {pages}.")
+    st.caption(f"{plural(page.total, 'event')}, newest first; page {number:,} of {pages:,}.")
     st.dataframe(
         pd.DataFrame(
             [
@@ -212,6 +215,7 @@ def events_tab(actor: Actor, d: CompilationDetail) -> None:
         hide_index=True,
         width="stretch",
     )
+    pager.controls(key, page.total, EVENTS_PAGE)
 
 
 def metrics_tab(actor: Actor, d: CompilationDetail) -> None:

@@ -6,6 +6,7 @@ on a model with work waiting rather than on an empty one."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 
 import streamlit as st
 
@@ -28,6 +29,11 @@ def _first_choice(models: list[ModelSummary], counts: dict[int, int] | None) -> 
     return first
 
 
+def _signature(counts: dict[int, int]) -> str:
+    text = ",".join(f"{i}:{n}" for i, n in sorted(counts.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def pick_model(
     models: list[ModelSummary],
     key: str,
@@ -44,12 +50,17 @@ def pick_model(
     if "model" in st.query_params:
         with contextlib.suppress(ValueError):
             wanted = int(st.query_params["model"])
+    # With counts, they are part of the widget's key: Streamlit kept showing a keyed
+    # selectbox's old label ("6 waiting") after the rerun of a decision, under a caption
+    # that said 5. A widget of new counts is a new one, opened on the model chosen before.
+    widget = key if counts is None else f"{key}_{_signature(counts)}"
     if wanted in by_id and st.session_state.get(f"{key}__from_query") != wanted:
         # A link names the model: follow it once, then let the user choose freely.
-        st.session_state[key] = wanted
+        st.session_state[widget] = wanted
         st.session_state[f"{key}__from_query"] = wanted
-    if st.session_state.get(key) not in by_id:
-        st.session_state[key] = _first_choice(models, counts)
+    if st.session_state.get(widget) not in by_id:
+        before = st.session_state.get(f"{key}__id")
+        st.session_state[widget] = before if before in by_id else _first_choice(models, counts)
 
     def _label(i: int) -> str:
         name = ("\u2003" * by_id[i].depth) + by_id[i].name
@@ -57,7 +68,8 @@ def pick_model(
             return name
         return f"{name} · {counts.get(i, 0):,} {counted}"
 
-    chosen = st.selectbox(label, ids, format_func=_label, key=key)
+    chosen = st.selectbox(label, ids, format_func=_label, key=widget)
+    st.session_state[f"{key}__id"] = chosen
     if counts is not None:
         total = sum(counts.get(i, 0) for i in ids)
         busy = sum(1 for i in ids if counts.get(i))

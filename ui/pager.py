@@ -50,12 +50,22 @@ def controls(key: str, total: int, size: int) -> None:
         )
 
 
+# A click on any cell opens its row, as a person expects of a list; the row markers (the
+# checkboxes on the left) select the row too. Row selection alone opened a row only from
+# its checkbox: a click on the title did nothing.
+ROW_CLICK: list[Any] = ["single-row", "single-cell"]
+
+
 def picked_row(event: Any, ids: list[int], last_key: str) -> int | None:
-    """The id of a row just clicked in an ``st.dataframe(on_select="rerun")``, once: the
-    same row still selected on the next run does not open it again (so closing it stays
-    closed)."""
-    rows = list(getattr(getattr(event, "selection", None), "rows", None) or [])
-    chosen = ids[rows[0]] if rows and rows[0] < len(ids) else None
-    fresh = chosen is not None and chosen != st.session_state.get(last_key)
-    st.session_state[last_key] = chosen
+    """The id of a row just clicked in an ``st.dataframe(on_select="rerun",
+    selection_mode=ROW_CLICK)`` (its row marker or any of its cells), once: the same click
+    still selected on the next run does not open it again (so closing it stays closed)."""
+    selection = getattr(event, "selection", None)
+    rows = list(getattr(selection, "rows", None) or [])
+    cells = list(getattr(selection, "cells", None) or [])
+    picked = rows[0] if rows else (int(cells[0][0]) if cells else None)
+    chosen = ids[picked] if picked is not None and 0 <= picked < len(ids) else None
+    clicked = (tuple(rows), tuple(tuple(c) for c in cells)) if chosen is not None else None
+    fresh = clicked is not None and clicked != st.session_state.get(last_key)
+    st.session_state[last_key] = clicked
     return chosen if fresh else None

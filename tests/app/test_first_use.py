@@ -57,7 +57,7 @@ def test_curation_opens_on_the_model_with_transcripts_waiting(
     waiting = curation.waiting_by_model(d.uow, d.trainer)
     assert list(waiting) == [d.support_id]  # the demo's transcripts wait under Support only
     at = open_page(d.url, d.trainer, "pages/transcripts.py", monkeypatch)
-    picker = at.selectbox(key="tx_model")
+    (picker,) = [s for s in at.selectbox if s.label == "Model"]
     assert picker.value == d.support_id
     labels = picker.options
     assert any(label.endswith(f"· {waiting[d.support_id]:,} waiting") for label in labels)

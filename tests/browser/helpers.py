@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 IDLE = "[data-test-script-state='notRunning']"
+ROW = 35  # the height of a row of st.dataframe, and of its header, in pixels
 
 
 SESSION_COOKIE = "arbiter_session"
@@ -55,3 +56,17 @@ def open_page(page: Page, title: str) -> None:
         except AssertionError:
             if attempt == 2:
                 raise
+
+
+def click_row(page: Page, grid: Locator, row: int) -> str:
+    """Click the title of a row (0-based) of a table, as a person does; the row's "#" (the
+    first column after the row markers of a table whose rows can be selected)."""
+    cell = grid.locator(f"#glide-cell-1-{row}")
+    expect(cell).to_have_text(re.compile(r"^\d+$"))
+    number = (cell.text_content() or "").strip()
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + ROW * (row + 1.5))
+    wait_idle(page)
+    return number

@@ -216,3 +216,15 @@ def test_compile_dpo_on_the_local_provider_is_refused_in_one_line(tmp_path: Path
     refused = run(["compile", "Northwind Support", "--dpo"], tmp_path)
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1
     assert "cannot train on preference pairs (DPO)" in refused.stderr
+
+
+def test_ask_answers_from_the_active_version(tmp_path: Path) -> None:
+    """`ask` once raised DetachedInstanceError on any model with a version: it read the
+    version's number after its unit of work had ended."""
+    assert run(["seed-demo"], tmp_path).returncode == 0  # v1 of each arbiter, local provider
+    question = "What's the warranty on an NW-PSU power supply?"
+    asked = run(["ask", "Northwind Support", question], tmp_path)
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.strip() and "Traceback" not in asked.stderr
+    again = run(["ask", "Northwind Support", question, "--version", "1"], tmp_path)
+    assert again.returncode == 0 and again.stdout == asked.stdout, again.stderr

@@ -44,6 +44,8 @@ def ask_model(
         if conn is None:
             raise NotFound(f"{detail.name} has no provider connection.")
         settings = conn.settings
+        # Read inside the unit of work: its commit expires the version's attributes.
+        number = found.number if found is not None else None
         if found is not None:
             provider_model, system = found.provider_model_id, found.system_message
         else:
@@ -53,4 +55,4 @@ def ask_model(
         raise ProviderError(f"{detail.name} has no version and no base model to answer with.")
     turns = ([ChatTurn("system", system)] if system else []) + [ChatTurn("user", question)]
     text = "".join(delta.text for delta in provider_for(settings).chat(provider_model, turns))
-    return Answered(detail.name, found.number if found else None, text.strip())
+    return Answered(detail.name, number, text.strip())
