@@ -103,6 +103,21 @@ def local_connection(new_uow: Uows, admin: Actor) -> int:
     ).id
 
 
+def open_weights_connection(
+    new_uow: Uows, admin: Actor, name: str = "Local fine-tune (SmolLM2-135M)"
+) -> int:
+    """An open-weights connection on the bundled SmolLM2-135M-Instruct."""
+    from core.training.lora.models import BUNDLED_ID
+
+    return catalog.create_connection(
+        new_uow(),
+        admin,
+        catalog.ConnectionInput(
+            name=name, provider_type=ProviderType.OPEN_WEIGHTS, default_base_model=BUNDLED_ID
+        ),
+    ).id
+
+
 def openai_connection(
     new_uow: Uows,
     admin: Actor,

@@ -12,14 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from core.domain import CompilationStatus, ConversationStatus, MessageRole, ProviderType
+from core.domain import CompilationStatus, ConversationStatus, MessageRole
 from core.models import TrainingConversation, TrainingMessage
 from core.permissions import Actor
 from core.providers.open_weights import OpenWeightsProvider
-from core.services import catalog, compilation
+from core.services import compilation
 from core.training.lora import dpo, models
 from core.training.lora.trainer import collate
-from tests.compile_helpers import FAST, Uows, add_qas, drain, engine_env, make_model
+from tests.compile_helpers import (
+    FAST,
+    Uows,
+    add_qas,
+    drain,
+    engine_env,
+    make_model,
+    open_weights_connection,
+)
 from tests.lora_helpers import base_model_cache
 
 __all__ = ["base_model_cache", "engine_env"]
@@ -95,15 +103,7 @@ def test_supervised_then_dpo_grows_the_preferred_answer_s_margin(
 ) -> None:
     for name, value in SETTINGS.items():
         monkeypatch.setenv(name, value)
-    conn = catalog.create_connection(
-        new_uow(),
-        admin,
-        catalog.ConnectionInput(
-            name="Local fine-tune",
-            provider_type=ProviderType.OPEN_WEIGHTS,
-            default_base_model=models.BUNDLED_ID,
-        ),
-    ).id
+    conn = open_weights_connection(new_uow, admin)
     model_id = make_model(new_uow, admin, "Brindle", connection_id=conn, n_epochs=5, batch_size=20)
     add_qas(new_uow, model_id, [(q, r) for q, _, r in CORRECTIONS])
     _corrections(new_uow, model_id)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from core.domain import CompilationStatus, ProviderType
+from core.domain import CompilationStatus
 from core.permissions import Actor
-from core.services import catalog, compilation
+from core.services import compilation
 from core.training.lora import models
 from tests.compile_helpers import (
     TOPICS,
@@ -22,6 +22,7 @@ from tests.compile_helpers import (
     engine_env,
     local_connection,
     make_model,
+    open_weights_connection,
     stored_compilation,
 )
 from tests.lora_helpers import base_model_cache
@@ -33,15 +34,7 @@ pytestmark = pytest.mark.usefixtures("engine_env", "base_model_cache")
 
 def _queue_both(new_uow: Uows, admin: Actor, trainer: Actor) -> tuple[int, int]:
     """One compilation on an open-weights connection, one on the local retrieval one."""
-    open_weights = catalog.create_connection(
-        new_uow(),
-        admin,
-        catalog.ConnectionInput(
-            name="Local fine-tune (SmolLM2-135M)",
-            provider_type=ProviderType.OPEN_WEIGHTS,
-            default_base_model=models.BUNDLED_ID,
-        ),
-    ).id
+    open_weights = open_weights_connection(new_uow, admin)
     tuned = make_model(
         new_uow, admin, "Tuned", connection_id=open_weights, base_model=models.BUNDLED_ID
     )
