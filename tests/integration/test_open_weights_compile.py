@@ -2,7 +2,8 @@
 SmolLM2-135M-Instruct) in real worker processes: the first worker is killed with SIGKILL
 after the first checkpoint and its training process dies with it; the next worker resumes
 the training, and the compilation finishes with exactly one adapter. The engine stored the
-loss per step, the version is active and answers the trained facts."""
+loss per step, the version is active and answers the trained facts. A second version
+learns changed facts, and rolling back to the first answers from the first's adapter again."""
 
 from __future__ import annotations
 
@@ -14,14 +15,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.domain import CompilationStatus, ProviderType, QAType
+from core.domain import CompilationStatus, QAType
 from core.models import CompilationEvent
 from core.permissions import Actor
 from core.providers.base import ChatTurn
 from core.providers.open_weights import OpenWeightsProvider
-from core.services import catalog, compilation
+from core.services import chat, compilation
 from core.training.lora import jobs, models
-from tests.compile_helpers import Uows, add_qas, engine_env, make_model, stored_compilation
+from tests.compile_helpers import (
+    Uows,
+    add_qas,
+    edit_answer,
+    engine_env,
+    make_model,
+    open_weights_connection,
+    stored_compilation,
+)
 from tests.lora_helpers import base_model_cache
 from tests.worker_helpers import Workers, wait_for, workers_for
 
@@ -50,6 +59,11 @@ FACTS = [
     ("What is the Quillmore printer called?", "The Quillmore printer is called Old Gregor."),
 ]
 
+# The same questions with other answers: what the second version learns.
+CHANGED = [
+    ("Where is the Quillmore spare key kept?", "The Quillmore spare key is in locker 31."),
+    ("Who feeds the Quillmore aquarium?", "Wendell Ashgrove feeds the Quillmore aquarium."),
+]
 
 SETTINGS = {
     "ARBITER_TRAINING_THREADS": "2",
@@ -71,25 +85,17 @@ def test_a_killed_worker_s_training_resumes_and_the_version_answers(
     base_model_cache: Path,
     workers_for: Callable[..., Workers],
 ) -> None:
-    conn = catalog.create_connection(
-        new_uow(),
-        admin,
-        catalog.ConnectionInput(
-            name="Local fine-tune (SmolLM2-135M)",
-            provider_type=ProviderType.OPEN_WEIGHTS,
-            default_base_model=models.BUNDLED_ID,
-        ),
-    )
+    conn = open_weights_connection(new_uow, admin)
     model_id = make_model(
         new_uow,
         admin,
         "Quillmore",
-        connection_id=conn.id,
+        connection_id=conn,
         base_model=models.BUNDLED_ID,
         n_epochs=12,
         batch_size=len(FACTS),
     )
-    add_qas(new_uow, model_id, FACTS)
+    qa_ids = add_qas(new_uow, model_id, FACTS)
     add_qas(new_uow, model_id, FACTS[:1], QAType.VALIDATION)
     workers = workers_for(db_url, ARBITER_BASE_MODEL_CACHE=str(base_model_cache), **SETTINGS)
     requested = compilation.request_compilation(new_uow(), trainer, model_id)
@@ -142,3 +148,22 @@ def test_a_killed_worker_s_training_resumes_and_the_version_answers(
             ChatTurn("user", question),
         ]
         assert "".join(d.text for d in ow.chat(done.provider_model, turns)).strip() == answer
+
+    # A second version learns changed facts; rolling back answers from the first's adapter.
+    for qa_id, (_, answer) in zip(qa_ids[:2], CHANGED, strict=True):
+        edit_answer(new_uow, qa_id, answer)
+    second = compilation.request_compilation(new_uow(), trainer, model_id)
+    wait_for(
+        lambda: not stored_compilation(new_uow, second.id).status.is_active,
+        "the second version's training",
+        timeout=900,
+    )
+    v2 = compilation.get_compilation(new_uow(), trainer, second.id)
+    assert v2.status == CompilationStatus.SUCCEEDED and v2.version_active, v2.error
+    assert {p.name for p in adapters.iterdir()} == {done.provider_model, v2.provider_model}
+    for (question, _), changed in zip(FACTS[:2], CHANGED, strict=True):
+        assert chat.ask_model(new_uow(), admin, "Quillmore", question).text.strip() == changed[1]
+    assert done.version_id is not None
+    compilation.rollback(new_uow(), admin, done.version_id, "the changed facts were wrong")
+    for question, answer in FACTS[:2]:
+        assert chat.ask_model(new_uow(), admin, "Quillmore", question).text.strip() == answer
