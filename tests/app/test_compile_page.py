@@ -15,7 +15,7 @@ from core.providers.local import LOCAL_BASE_MODEL
 from core.services import catalog
 from core.services.catalog import ModelInput
 from core.uow import UnitOfWork
-from tests.compile_helpers import TOPICS, add_qas, drain
+from tests.compile_helpers import TOPICS, add_qas, drain, open_weights_connection
 from tests.conftest import make_user
 from tests.paths import ROOT
 from ui.context import USER_KEY
@@ -164,19 +164,11 @@ def test_the_preflight_estimates_the_training_time_on_this_machine(
     from core.training.lora import models
 
     uow, people, _ = company
-    tuned = catalog.create_connection(
-        uow,
-        people["admin"],
-        catalog.ConnectionInput(
-            name="Local fine-tune (SmolLM2-135M)",
-            provider_type=ProviderType.OPEN_WEIGHTS,
-            default_base_model=models.BUNDLED_ID,
-        ),
-    )
+    tuned = open_weights_connection(lambda: UnitOfWork(uow.factory), people["admin"])
     model = catalog.create_model(
         uow,
         people["admin"],
-        ModelInput(name="Tuned", connection_id=tuned.id, base_model=models.BUNDLED_ID, n_epochs=3),
+        ModelInput(name="Tuned", connection_id=tuned, base_model=models.BUNDLED_ID, n_epochs=3),
     )
     add_qas(lambda: UnitOfWork(uow.factory), model.id)
     at = _open(people["trainer"], model.id)
