@@ -12,7 +12,8 @@ from core.training.text import question_key
 
 
 def test_demo_content_shape() -> None:
-    arbiters = [m for m in content.load().models if m.kind == "arbiter"]
+    every = [m for m in content.load().models if m.kind == "arbiter"]
+    arbiters = [m for m in every if m.connection == "local"]
     master, *departments = arbiters
     assert master.parent is None and master.aggregate_children_training
     assert len(departments) >= 2 and all(
@@ -35,6 +36,10 @@ def test_demo_content_shape() -> None:
         for q in support.qas
     )
     assert any(find_personal_data(q.answer) for q in support.qas)
+    # One small arbiter to fine-tune on the CPU: a dozen facts of its own, no hierarchy.
+    [tuned] = [m for m in every if m.connection == "fine-tune"]
+    assert tuned.parent is None and 10 <= len(tuned.qas) <= 20
+    assert tuned.n_epochs and tuned.batch_size == len(tuned.qas)
 
 
 def test_a_broken_data_file_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
