@@ -150,7 +150,7 @@ def test_versions_are_published_answer_through_the_sdk_and_roll_back(
         edit_answer(new_uow, qa_ids[1], "Quillmore rule 1 moved to drawer 43.")
         third = _compile(new_uow, trainer, model_id)
         assert third.status == CompilationStatus.FAILED
-        assert third.error is not None
+        assert third.error is not None and third.provider_model is not None
         assert "No adapter found" in third.error and "stays active" in third.error
         assert server.loads[-1]["lora_path"] == str(
             tmp_path / "not-on-the-server" / third.provider_model
