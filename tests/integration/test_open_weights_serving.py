@@ -4,7 +4,8 @@ tiny adapter (one full-batch step on the CPU), the worker publishes it to the se
 ``/v1/load_lora_adapter`` once, and the version answers through the official ``openai`` SDK
 under its adapter name. A publish the server refuses fails the compilation and the active
 version stays; a rollback loads the older version's adapter again (a restarted vLLM forgot
-it); a server that is down refuses the switch and changes nothing."""
+it); a server that is down refuses the switch and changes nothing, and fails a compilation
+whose adapter it cannot take after a bounded number of tries."""
 
 from __future__ import annotations
 
@@ -164,5 +165,13 @@ def test_versions_are_published_answer_through_the_sdk_and_roll_back(
         compilation.activate_version(
             new_uow(), admin, _version_id(new_uow, trainer, model_id, 2), "try v2 again"
         )
+    assert _active(new_uow, trainer, model_id) == 1
+
+    # Still down when a training ends: retried a bounded number of times, then failed.
+    edit_answer(new_uow, qa_ids[2], "Quillmore rule 2 moved to drawer 44.")
+    fourth = _compile(new_uow, trainer, model_id)
+    assert fourth.status == CompilationStatus.FAILED
+    assert fourth.error is not None and "Could not reach" in fourth.error
+    assert "stays active" in fourth.error
     assert _active(new_uow, trainer, model_id) == 1
     assert server.server_errors == []
