@@ -18,7 +18,7 @@ from core.errors import ProviderUnavailable
 from core.permissions import Actor
 from core.providers.base import ChatTurn
 from core.providers.registry import ConnectionSettings, provider_for
-from core.services import catalog, compilation
+from core.services import catalog, chat, compilation
 from core.services.compilation import CompilationView
 from core.training.lora import models
 from tests.compile_helpers import Uows, add_qas, drain, edit_answer, engine_env, make_model
@@ -145,6 +145,14 @@ def test_versions_are_published_answer_through_the_sdk_and_roll_back(
         assert set(server.adapters) == {v1}
         assert _active(new_uow, trainer, model_id) == 1
         assert "".join(d.text for d in provider.chat(v1, turns[-1:])) == f"[{v1}] {FACTS[2][0]}"
+        # `python -m core ask`'s use case: the active v1, then v2, which the restarted server
+        # no longer has: it is published again once and answers.
+        asked = chat.ask_model(new_uow(), trainer, "Quillmore", FACTS[3][0])
+        assert asked.text == f"[{v1}] {FACTS[3][0]}"
+        assert server.chat_requests[-1]["messages"][0] == {"role": "system", "content": SYSTEM}
+        asked = chat.ask_model(new_uow(), trainer, "Quillmore", FACTS[4][0], 2)
+        assert asked.text == f"[{v2}] {FACTS[4][0]}"
+        assert [load["lora_name"] for load in server.loads] == [v1, v2, v1, v2]
 
         # The server cannot read the adapter: the compilation fails, v1 stays active.
         monkeypatch.setenv("ARBITER_SERVED_ADAPTER_DIR", str(tmp_path / "not-on-the-server"))
