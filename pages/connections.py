@@ -25,7 +25,9 @@ st.caption(
 
 
 def _key_variable(c: ConnectionView) -> str:
-    if c.provider_type in (ProviderType.LOCAL, ProviderType.OPEN_WEIGHTS) or c.entra_id:
+    if c.provider_type == ProviderType.OPEN_WEIGHTS:
+        return (c.api_key_env or "none needed") if c.base_url else "none needed"
+    if c.provider_type == ProviderType.LOCAL or c.entra_id:
         return "none needed"
     return c.api_key_env or registry_default(c)
 
@@ -44,7 +46,10 @@ if rows:
                 {
                     "Name": c.name,
                     "Type": TYPE_LABELS[c.provider_type],
-                    "Base URL": c.base_url or "default",
+                    "Base URL": c.base_url
+                    or (
+                        "in-process" if c.provider_type == ProviderType.OPEN_WEIGHTS else "default"
+                    ),
                     "Key variable": _key_variable(c),
                     "Key": "Entra ID"
                     if c.entra_id

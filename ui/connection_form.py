@@ -1,6 +1,7 @@
 """The fields of a provider connection, by type: OpenAI (a base URL and a key variable),
 Azure OpenAI (the resource's endpoint, API version, a key variable or Microsoft Entra ID,
-and where Resource Manager finds the resource to deploy trained models), local (nothing)."""
+and where Resource Manager finds the resource to deploy trained models), open-weights (LoRA
+rank, and where it serves: in-process or an OpenAI-compatible server), local (nothing)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,8 @@ def _access_fields(
             f"{prefix}_url",
             placeholder="https://api.openai.com/v1",
         )
+    elif provider_type == ProviderType.OPEN_WEIGHTS:
+        return _serving_fields(prefix, current)
     if provider_type in (ProviderType.OPENAI, ProviderType.AZURE_OPENAI) and not entra_id:
         default_env = "AZURE_OPENAI_API_KEY" if azure else "OPENAI_API_KEY"
         key_env = _text(
@@ -91,6 +94,29 @@ def _access_fields(
             help=KEY_RULE,
         )
     return base_url, key_env, entra_id
+
+
+def _serving_fields(
+    prefix: str, current: ConnectionView | None
+) -> tuple[str | None, str | None, bool]:
+    """Open-weights: chat in this process (no URL), or through an OpenAI-compatible server
+    (vLLM with LoRA adapters) to which the worker publishes each trained adapter."""
+    base_url = _text(
+        "Serve through an OpenAI-compatible server (empty: in this process)",
+        current.base_url if current else "",
+        f"{prefix}_serve_url",
+        placeholder="http://gpu-host:8000/v1",
+        help="vLLM started with `vllm serve BASE --enable-lora --max-lora-rank R`; it must "
+        "read the shared adapter directory (see README, Serving open-weights models).",
+    )
+    key_env = _text(
+        "Name of the environment variable or secret holding the server's key (empty: none)",
+        current.api_key_env if current else "",
+        f"{prefix}_serve_key_env",
+        placeholder="ARBITER_KEY_VLLM",
+        help=KEY_RULE + " Only for a server started with --api-key.",
+    )
+    return base_url, key_env, False
 
 
 def connection_fields(

@@ -76,7 +76,7 @@ def cmd_create_connection(args: argparse.Namespace) -> int:
         catalog.ConnectionInput(
             name=args.name,
             provider_type=ProviderType(args.type),
-            base_url=args.endpoint or args.base_url,
+            base_url=args.endpoint or args.serve_url or args.base_url,
             api_key_env=args.key_env,
             default_base_model=args.base_model,
             price_per_million_tokens=args.price,
@@ -91,7 +91,14 @@ def cmd_create_connection(args: argparse.Namespace) -> int:
             lora_rank=args.lora_rank,
         ),
     )
-    if conn.entra_id:
+    if conn.provider_type == ProviderType.OPEN_WEIGHTS:
+        state = (
+            f"serves through {conn.base_url}"
+            + (f", key in {conn.api_key_env}" if conn.api_key_env else "")
+            if conn.base_url
+            else "chat in-process"
+        )
+    elif conn.entra_id:
         state = "Microsoft Entra ID sign-in (no key)"
     else:
         state = "API key " + ("present" if conn.key_present else "missing")
@@ -154,6 +161,11 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--price", default="0", help="price per 1M training tokens")
     p.add_argument("--budget", help="monthly budget")
     p.add_argument("--lora-rank", type=int, help="open_weights: LoRA rank (default 16)")
+    p.add_argument(
+        "--serve-url",
+        help="open_weights: serve through this OpenAI-compatible server (vLLM with "
+        "--enable-lora), e.g. http://gpu-host:8000/v1; its key variable: --key-env",
+    )
     azure = p.add_argument_group("Azure OpenAI (--type azure_openai)")
     azure.add_argument("--endpoint", help="the resource's endpoint, https://NAME.openai.azure.com")
     azure.add_argument("--api-version", help="data-plane API version (default: the newest stable)")

@@ -138,6 +138,9 @@ class Deployments(Protocol):
     while deploying simply asks again."""
 
     automatic: bool  # False: an admin makes deployments by hand and names them
+    # An implementation may also say ``named_after_model = True``: the deployment of a
+    # trained model is named after the model itself (an adapter server such as vLLM, where
+    # the adapter's name is what chat asks for; ``open_weights_serving.AdapterServer``).
 
     def deploy(self, model: str, name: str, tags: Mapping[str, str] | None = None) -> Deployment:
         """Ask for ``model`` to be deployed as ``name``; returns at once (poll the status)."""

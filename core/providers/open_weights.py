@@ -8,6 +8,10 @@ that started it. Reading a job whose process is gone (its worker was killed) sta
 one, which resumes from the last checkpoint; the job's lock makes sure only one trains it.
 Each trained version's adapter is ``<data>/open-weights/adapters/<model>``: rolling back to
 a version answers with that version's adapter.
+
+A connection may serve through an OpenAI-compatible server (vLLM with LoRA adapters)
+instead: ``serving`` is then that server, each trained adapter is published there as a
+deployment (``open_weights_serving``), and chat goes through the official ``openai`` SDK.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import config
 from core.errors import ProviderError
@@ -36,6 +40,9 @@ from core.providers.base import (
     JobRequest,
 )
 from core.training.lora import jobs, models
+
+if TYPE_CHECKING:
+    from core.providers.open_weights_serving import AdapterServer
 
 DEFAULT_LORA_RANK = 16
 # Chat keeps the system message and this many most recent turns of the conversation.
@@ -66,7 +73,6 @@ class OpenWeightsProvider:
     label = "Open-weights (LoRA)"
     poll_seconds = 1.0
     max_poll_seconds = 5.0
-    deployments: Deployments | None = None
 
     def __init__(
         self,
@@ -76,8 +82,11 @@ class OpenWeightsProvider:
         threads: int | None = None,
         checkpoint_every: int | None = None,
         max_answer_tokens: int | None = None,
+        serving: AdapterServer | None = None,
     ) -> None:
         self.root = root or default_root()
+        # None: chat in this process; else the server the adapters are published to.
+        self.serving = serving
         self.lora_rank = lora_rank or DEFAULT_LORA_RANK
         self.threads = threads or training_threads()
         self.checkpoint_every = checkpoint_every or int(
@@ -86,6 +95,10 @@ class OpenWeightsProvider:
         self.max_answer_tokens = max_answer_tokens or int(
             os.environ.get("ARBITER_MAX_ANSWER_TOKENS") or 256
         )
+
+    @property
+    def deployments(self) -> Deployments | None:
+        return self.serving
 
     # Base models ---------------------------------------------------------------------------
 
@@ -269,6 +282,12 @@ class OpenWeightsProvider:
         return self.root / "adapters" / model
 
     def chat(self, model: str, messages: Sequence[ChatTurn]) -> Iterator[ChatDelta]:
+        if self.serving is not None:
+            from core.providers.open_weights_serving import stream_chat
+
+            conversation = _conversation(messages)
+            yield from stream_chat(self.serving, model, conversation, self.max_answer_tokens)
+            return
         from core.training.lora import generation
 
         adapter = self.adapter_dir(model) if model.startswith("ow-") else None

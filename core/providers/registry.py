@@ -87,8 +87,10 @@ def _key_env(settings: ConnectionSettings) -> str:
 
 
 def key_is_present(settings: ConnectionSettings) -> bool:
-    if settings.provider_type in (ProviderType.LOCAL, ProviderType.OPEN_WEIGHTS):
+    if settings.provider_type == ProviderType.LOCAL:
         return True
+    if settings.provider_type == ProviderType.OPEN_WEIGHTS and not settings.api_key_env:
+        return True  # in-process, or a server that takes no key
     if settings.provider_type == ProviderType.AZURE_OPENAI and settings.entra_id:
         return True  # whether Entra ID signs in shows at the first request
     if settings.api_key_env and not KEY_VARIABLE.match(settings.api_key_env):
@@ -182,9 +184,7 @@ def provider_for(settings: ConnectionSettings) -> Provider:
     if settings.provider_type == ProviderType.AZURE_OPENAI:
         return _azure(settings)
     if settings.provider_type == ProviderType.OPEN_WEIGHTS:
-        from core.providers.open_weights import OpenWeightsProvider
-
-        return OpenWeightsProvider(lora_rank=settings.lora_rank)
+        return _open_weights(settings)
     from core.providers.openai_provider import OpenAIProvider
 
     key_env = _key_env(settings)
@@ -236,3 +236,26 @@ def _azure(settings: ConnectionSettings) -> Provider:
         return found
     built = AzureOpenAIProvider(azure, api_key=api_key, credential=credential, timeout=timeout)
     return _keep(cache_key, built)
+
+
+def _open_weights(settings: ConnectionSettings) -> Provider:
+    """In-process, or serving through an OpenAI-compatible server (``base_url``; its key,
+    if it takes one, in the variable ``api_key_env`` names)."""
+    from core.providers.open_weights import OpenWeightsProvider, default_root
+
+    root = default_root()
+    if not settings.base_url:
+        return OpenWeightsProvider(root, lora_rank=settings.lora_rank)
+    from core.errors import ProviderAuthError
+    from core.providers.open_weights_serving import AdapterServer, ServeSettings, client_for
+
+    key_env = _key_env(settings) if settings.api_key_env else None
+    api_key = config.secret(key_env) if key_env else None
+    if key_env and not api_key:
+        raise ProviderAuthError(
+            f"No key for the OpenAI-compatible server: set the environment variable or "
+            f"secret {key_env} (or name no key variable if the server takes none)."
+        )
+    serve = ServeSettings(base_url=settings.base_url, key_env=key_env, timeout=_timeout())
+    server = AdapterServer(client_for(serve, api_key), root / "adapters", key_env)
+    return OpenWeightsProvider(root, lora_rank=settings.lora_rank, serving=server)

@@ -108,3 +108,30 @@ def test_an_admin_makes_an_open_weights_connection_with_its_lora_rank(
     listing = at.dataframe[0].value
     row = listing[listing["Name"] == "Local fine-tune"].iloc[0]
     assert row["Key variable"] == "none needed" and "LoRA" in row["Type"]
+
+
+def test_an_open_weights_connection_serves_through_an_openai_compatible_server(
+    admin_db: tuple[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, admin_id = admin_db
+    at = _page(url, admin_id, monkeypatch)
+    at.radio(key="conn_new_type").set_value(ProviderType.OPEN_WEIGHTS).run()
+    at.text_input(key="conn_new_name").input("Served fine-tune")
+    at.text_input(key="conn_new_serve_url").input("http://gpu-host:8000/v1")
+    at.text_input(key="conn_new_serve_key_env").input("PGPASSWORD")
+    next(b for b in at.button if b.label == "Create connection").click().run()
+    assert not at.exception
+    shown = " ".join(e.value for e in at.error)
+    assert "PGPASSWORD" in shown and "ARBITER_KEY_" in shown
+    assert _stored(url, "Served fine-tune") is None
+    at.text_input(key="conn_new_serve_key_env").input("ARBITER_KEY_VLLM")
+    next(b for b in at.button if b.label == "Create connection").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    stored = _stored(url, "Served fine-tune")
+    assert stored is not None and stored.provider_type == ProviderType.OPEN_WEIGHTS
+    assert stored.base_url == "http://gpu-host:8000/v1"
+    assert stored.api_key_env == "ARBITER_KEY_VLLM"
+    listing = at.dataframe[0].value
+    row = listing[listing["Name"] == "Served fine-tune"].iloc[0]
+    assert row["Base URL"] == "http://gpu-host:8000/v1"
+    assert row["Key variable"] == "ARBITER_KEY_VLLM" and row["Key"] == "MISSING"

@@ -228,3 +228,39 @@ def test_ask_answers_from_the_active_version(tmp_path: Path) -> None:
     assert asked.stdout.strip() and "Traceback" not in asked.stderr
     again = run(["ask", "Northwind Support", question, "--version", "1"], tmp_path)
     assert again.returncode == 0 and again.stdout == asked.stdout, again.stderr
+
+
+def test_an_open_weights_connection_that_serves_through_vllm(tmp_path: Path) -> None:
+    assert run(["init-db"], tmp_path).returncode == 0
+    result = run(
+        [
+            "create-connection",
+            "Served",
+            "--type",
+            "open_weights",
+            "--serve-url",
+            "http://gpu-host:8000/v1",
+            "--key-env",
+            "ARBITER_KEY_VLLM",
+        ],
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "serves through http://gpu-host:8000/v1, key in ARBITER_KEY_VLLM" in result.stdout
+    result = run(
+        [
+            "create-connection",
+            "Leak",
+            "--type",
+            "open_weights",
+            "--serve-url",
+            "http://x.example/v1",
+            "--key-env",
+            "PGPASSWORD",
+        ],
+        tmp_path,
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert len((result.stdout + result.stderr).strip().splitlines()) == 1
+    result = run(["create-connection", "Here", "--type", "open_weights"], tmp_path)
+    assert result.returncode == 0 and "chat in-process" in result.stdout

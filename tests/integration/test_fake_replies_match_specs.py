@@ -362,3 +362,21 @@ def test_the_check_catches_openai_words_in_azure_replies() -> None:
             }
         }
         assert api.problems(api.schema("ErrorResponse"), openai_error)
+
+
+def test_the_vllm_fake_s_chat_replies_match_the_openai_description() -> None:
+    """vLLM answers chat in OpenAI's shapes, which the SDK parses: checked here. Its model
+    cards (root, parent, max_model_len, permission) and errors (an integer ``code``) are
+    vLLM's own, which OpenAI's description does not define, so they are not checked."""
+    from tests.fakes.vllm import FakeVllm
+
+    with FakeVllm(base_model="SmolLM2-135M-Instruct") as fake:
+        client = httpx2.Client(timeout=5)
+        with Checker(client, spec("openai"), fake.base_url, "ErrorResponse") as check:
+            chat = {
+                "model": "SmolLM2-135M-Instruct",
+                "messages": [{"role": "user", "content": "Where is the spare key?"}],
+            }
+            answer = check("POST", "/chat/completions", 200, json=chat)
+            assert answer["choices"][0]["message"]["content"].endswith("Where is the spare key?")
+            assert check.stream("/chat/completions", {**chat, "stream": True}) >= 5

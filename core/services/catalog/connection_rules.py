@@ -156,6 +156,8 @@ def checked_connection(data: ConnectionInput) -> dict[str, Any]:
             "hosting_price_per_hour": None,
         }
     )
+    # Open-weights with a base URL: served through an OpenAI-compatible server (vLLM).
+    served = provider_type == ProviderType.OPEN_WEIGHTS and base_url is not None
     price = _decimal(data.price_per_million_tokens, "price per 1M tokens", problems)
     budget = _decimal(data.monthly_budget, "monthly budget", problems)
     if data.lora_rank is not None and not 1 <= data.lora_rank <= 256:
@@ -168,7 +170,7 @@ def checked_connection(data: ConnectionInput) -> dict[str, Any]:
         "name": name,
         "provider_type": provider_type,
         "base_url": base_url,
-        "api_key_env": key_env if provider_type in _CLOUD else None,
+        "api_key_env": key_env if provider_type in _CLOUD or served else None,
         "default_base_model": _text(data.default_base_model),
         "price_per_million_tokens": price or Decimal("0"),
         "monthly_budget": budget,

@@ -29,6 +29,16 @@ def needs_deployment(provider: Provider) -> bool:
     return provider.deployments is not None
 
 
+def name_of_deployment(
+    deployments: Deployments, trained_model: str, model_name: str, compilation_id: int
+) -> str:
+    """Azure: a name made from the compilation. An adapter server (vLLM) publishes the
+    adapter under the trained model's own name, which chat then sends as the model."""
+    if getattr(deployments, "named_after_model", False):
+        return trained_model
+    return deployment_name(model_name, compilation_id)
+
+
 def start_deployment(step: Step, provider: Provider, trained_model: str) -> None:
     """After a succeeded job: deployed automatically, or left for an admin to deploy."""
     deployments = provider.deployments
@@ -39,14 +49,18 @@ def start_deployment(step: Step, provider: Provider, trained_model: str) -> None
     with step.uow:
         compilation = step.load()
         model = step.uow.session.get(AIModel, compilation.model_id)
-        name = deployment_name(model.name if model else "model", compilation.id)
+        name = name_of_deployment(
+            deployments, trained_model, model.name if model else "model", compilation.id
+        )
         compilation.provider_status = DEPLOYING
         step.stats(compilation, deployment_name=name, poll_delay=0, provider_errors=0)
         log(
             step.uow.session,
             compilation,
-            f"Deploying {trained_model} as {name} (a deployment is billed per hour while it "
-            "exists; unused ones can be removed on the Versions tab)",
+            f"Publishing the adapter {trained_model} to the serving server"
+            if name == trained_model
+            else f"Deploying {trained_model} as {name} (a deployment is billed per hour while "
+            "it exists; unused ones can be removed on the Versions tab)",
         )
         step.uow.commit()
         tags = {**MANAGED_BY, "arbiter-compilation": str(compilation.id)}

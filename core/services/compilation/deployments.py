@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core.domain import as_utc, utcnow
+from core.domain import ProviderType, as_utc, utcnow
 from core.errors import Conflict, Problem, ProviderError, ValidationFailed
 from core.models import AIModel, ModelVersion, ProviderConnection
 from core.permissions import Actor, Permission, public, requires
@@ -128,18 +128,32 @@ def name_deployment(uow: UnitOfWork, actor: Actor, version_id: int, name: str) -
 def redeploy_before_activation(uow: UnitOfWork, version_id: int) -> bool:
     """For a rollback: if the version's deployment was removed, ask for it again and let the
     worker activate the version once it is ready. Returns whether that happened (False: the
-    version answers as it is, activate it now)."""
+    version answers as it is, activate it now). On an open-weights connection that serves
+    through an OpenAI-compatible server, the version's adapter is published there first
+    (idempotent); a failure is an error and nothing changes."""
     with uow:
         version = get_or_404(uow.session, ModelVersion, version_id, "Version")
         model = get_or_404(uow.session, AIModel, version.model_id, "Model")
         settings = _settings_of(uow, version)
-        needs = version.deployment_state == "removed" and settings is not None
+        removed = version.deployment_state == "removed"
         provider_model = version.provider_model_id
         name = version.deployment_name or deployment_name(model.name, version.compilation_id or 0)
-    if not needs:
+        served = (
+            settings is not None
+            and settings.provider_type == ProviderType.OPEN_WEIGHTS
+            and bool(settings.base_url)
+            and not version.config_only
+        )
+        served_name = version.deployment_name or provider_model
+    if settings is None or not (removed or served):
         return False
-    assert settings is not None
     deployments = provider_for(settings).deployments
+    if served and deployments is not None:
+        # An adapter server forgets adapters loaded at run time when it restarts: publish
+        # again (idempotent, answers once loaded), then the version is activated at once.
+        deployments.deploy(provider_model, served_name)
+        _published(uow, version_id, served_name)
+        return False
     if deployments is None or not deployments.automatic:
         raise Conflict(
             f"v{version.number}'s deployment was removed and this connection's deployments "
@@ -154,6 +168,17 @@ def redeploy_before_activation(uow: UnitOfWork, version_id: int) -> bool:
         version.activate_when_deployed = True
         uow.commit()
     return True
+
+
+def _published(uow: UnitOfWork, version_id: int, name: str) -> None:
+    with uow:
+        version = get_or_404(uow.session, ModelVersion, version_id, "Version")
+        if version.deployment_state != "ready" or version.deployment_name != name:
+            version.deployment_name = name
+            version.deployment_state = "ready"
+            version.deployed_at = utcnow()
+            version.deployment_removed_at = None
+            uow.commit()
 
 
 @public
