@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Figure, at_most, stopwatch, table
+from bench.common import Figure, at_most, stopwatch, studio, table
 
 EXAMPLES = 100_000
 QUESTIONS = 300
@@ -83,27 +83,13 @@ def _transcripts_file() -> bytes:
 
 
 def _import(folder: Path) -> list[Figure]:
-    from core import db
-    from core.domain import ProviderType, Role
-    from core.models import User
-    from core.permissions import Actor
     from core.services import catalog, curation
-    from core.services.catalog import ConnectionInput, ModelInput
-    from core.uow import UnitOfWork
+    from core.services.catalog import ModelInput
 
-    engine = db.make_engine(f"sqlite:///{folder / 'bench.db'}")
-    db.upgrade(engine)
-    uow = UnitOfWork(db.session_factory(engine))
-    with uow:
-        user = User(email="bench@example.com", display_name="Bench", role=Role.TRAINER)
-        uow.session.add(user)
-        uow.commit()
-        trainer = Actor(user.id, user.email, user.role, user.display_name)
-    admin = Actor.system("bench")
-    conn = catalog.create_connection(
-        uow, admin, ConnectionInput(name="Local", provider_type=ProviderType.LOCAL)
-    )
-    model = catalog.create_model(uow, admin, ModelInput(name="Support", connection_id=conn.id))
+    world = studio(f"sqlite:///{folder / 'bench.db'}")
+    engine, uow, trainer, admin = world.engine, world.uow, world.trainer, world.admin
+    conn = world.local_connection_id
+    model = catalog.create_model(uow, admin, ModelInput(name="Support", connection_id=conn))
     content = _transcripts_file()
     with stopwatch() as imported:
         result = curation.import_transcripts(uow, trainer, model.id, "desk.jsonl", content)

@@ -14,6 +14,11 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.permissions import Actor
+    from core.uow import UnitOfWork
 
 # Sentences of a product catalogue's answers: benchmark Q&As are as wide as real ones.
 CATALOGUE_FACTS = [
@@ -161,3 +166,44 @@ def postgres_database() -> Iterator[str | None]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@dataclass(frozen=True)
+class Studio:
+    """What the benchmarks start from: a migrated database, a trainer, the system actor and a
+    local-provider connection."""
+
+    engine: Any  # sqlalchemy Engine; dispose it when done
+    uow: UnitOfWork
+    trainer: Actor
+    admin: Actor
+    local_connection_id: int
+
+
+def studio(url: str) -> Studio:
+    from core import db
+    from core.domain import ProviderType, Role
+    from core.models import User
+    from core.permissions import Actor
+    from core.providers.local import LOCAL_BASE_MODEL
+    from core.services import catalog
+    from core.services.catalog import ConnectionInput
+    from core.uow import UnitOfWork
+
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    uow = UnitOfWork(db.session_factory(engine))
+    with uow:
+        user = User(email="bench@example.com", display_name="Bench", role=Role.TRAINER)
+        uow.session.add(user)
+        uow.commit()
+        trainer = Actor(user.id, user.email, user.role, user.display_name)
+    admin = Actor.system("bench")
+    local = catalog.create_connection(
+        uow,
+        admin,
+        ConnectionInput(
+            name="Local", provider_type=ProviderType.LOCAL, default_base_model=LOCAL_BASE_MODEL
+        ),
+    )
+    return Studio(engine, uow, trainer, admin, local.id)

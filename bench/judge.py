@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.common import CATALOGUE_FACTS, Figure, stopwatch, table
+from bench.common import CATALOGUE_FACTS, Figure, stopwatch, studio, table
 
 if TYPE_CHECKING:
     from core.permissions import Actor
@@ -36,33 +36,16 @@ def _qas(count: int, kind: str) -> list[tuple[str, str]]:
 
 
 def _world(folder: Path) -> tuple[UnitOfWork, Actor, Actor, int]:
-    from core import db
-    from core.domain import ProviderType, QAType, Role
-    from core.models import QA, User
-    from core.permissions import Actor
-    from core.providers.local import LOCAL_BASE_MODEL
+    from core.domain import QAType
+    from core.models import QA
     from core.services import catalog, compilation
-    from core.services.catalog import ConnectionInput, ModelInput
+    from core.services.catalog import ModelInput
     from core.training.text import question_key
-    from core.uow import UnitOfWork
 
-    engine = db.make_engine(f"sqlite:///{folder / 'bench.db'}")
-    db.upgrade(engine)
-    uow = UnitOfWork(db.session_factory(engine))
-    with uow:
-        user = User(email="bench@example.com", display_name="Bench", role=Role.TRAINER)
-        uow.session.add(user)
-        uow.commit()
-        trainer = Actor(user.id, user.email, user.role, user.display_name)
-    admin = Actor.system("bench")
-    local = catalog.create_connection(
-        uow,
-        admin,
-        ConnectionInput(
-            name="Local", provider_type=ProviderType.LOCAL, default_base_model=LOCAL_BASE_MODEL
-        ),
-    )
-    model = catalog.create_model(uow, admin, ModelInput(name="Support", connection_id=local.id))
+    world = studio(f"sqlite:///{folder / 'bench.db'}")
+    uow, trainer, admin = world.uow, world.trainer, world.admin
+    local = world.local_connection_id
+    model = catalog.create_model(uow, admin, ModelInput(name="Support", connection_id=local))
     with uow:
         for kind, items in ((QAType.TRAINING, _qas(QUESTIONS, "training")),
                             (QAType.VALIDATION, _qas(QUESTIONS, "validation"))):  # fmt: skip

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import Figure, at_most, postgres_database, table
+from bench.common import Figure, at_most, postgres_database, studio, table
 
 ROWS = 100_000
 BULK = 10_000
@@ -69,29 +69,15 @@ def _median(fn: Callable[[], object], repeat: int = 5) -> float:
 
 
 def _measure(url: str, label: str, content: bytes) -> list[Figure]:
-    from core import db
-    from core.domain import ProviderType, Role
-    from core.models import User
-    from core.permissions import Actor
     from core.services import catalog, qas
-    from core.services.catalog import ConnectionInput, ModelInput
+    from core.services.catalog import ModelInput
     from core.services.qas import BulkAction, QAQuery, Selection
-    from core.uow import UnitOfWork
     from ui import qa_grid
 
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    uow = UnitOfWork(db.session_factory(engine))
-    with uow:
-        user = User(email="bench@example.com", display_name="Bench", role=Role.TRAINER)
-        uow.session.add(user)
-        uow.commit()
-        trainer = Actor(user.id, user.email, user.role, user.display_name)
-    admin = Actor.system("bench")
-    local = catalog.create_connection(
-        uow, admin, ConnectionInput(name="Local", provider_type=ProviderType.LOCAL)
-    )
-    model = catalog.create_model(uow, admin, ModelInput("Catalogue", connection_id=local.id)).id
+    world = studio(url)
+    engine, uow, trainer, admin = world.engine, world.uow, world.trainer, world.admin
+    local = world.local_connection_id
+    model = catalog.create_model(uow, admin, ModelInput("Catalogue", connection_id=local)).id
     name = f"Q&As, {ROWS:,} in one model, {label}"
     figures: list[Figure] = []
 
