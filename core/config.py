@@ -96,3 +96,16 @@ def reload_secrets() -> None:
 def currency() -> str:
     """The currency that connection prices and budgets are in (OpenAI bills in USD)."""
     return os.environ.get("ARBITER_CURRENCY", "USD").strip() or "USD"
+
+
+def adapter_store() -> str | None:
+    """Where trained adapters are kept for every instance (``ARBITER_ADAPTER_STORE``): a
+    directory, or an S3-compatible bucket ``s3://bucket[/prefix]``; None: the data
+    directory's ``open-weights/adapters``. Bucket credentials are boto3's own (environment,
+    profiles, instance roles), never a setting of the studio."""
+    return os.environ.get("ARBITER_ADAPTER_STORE", "").strip() or None
+
+
+def s3_endpoint_url() -> str | None:
+    """The endpoint of an S3-compatible server (MinIO, Ceph, R2...); None: AWS S3."""
+    return os.environ.get("ARBITER_S3_ENDPOINT_URL", "").strip() or None

@@ -7,7 +7,9 @@ A job is a folder under ``<data>/open-weights/jobs``; a separate training proces
 that started it. Reading a job whose process is gone (its worker was killed) starts a new
 one, which resumes from the last checkpoint; the job's lock makes sure only one trains it.
 Each trained version's adapter is ``<data>/open-weights/adapters/<model>``: rolling back to
-a version answers with that version's adapter.
+a version answers with that version's adapter. With ``ARBITER_ADAPTER_STORE`` that folder is
+in another directory, or a local copy of the adapter in an S3-compatible bucket that the
+training process uploads to and every other instance downloads from (``lora.store``).
 
 A connection may serve through an OpenAI-compatible server (vLLM with LoRA adapters)
 instead: ``serving`` is then that server, each trained adapter is published there as a
@@ -40,6 +42,8 @@ from core.providers.base import (
     JobRequest,
 )
 from core.training.lora import jobs, models
+from core.training.lora import store as adapter_store
+from core.training.lora.errors import AdapterMissing
 
 if TYPE_CHECKING:
     from core.providers.open_weights_serving import AdapterServer
@@ -83,8 +87,11 @@ class OpenWeightsProvider:
         checkpoint_every: int | None = None,
         max_answer_tokens: int | None = None,
         serving: AdapterServer | None = None,
+        store: adapter_store.AdapterStore | None = None,
     ) -> None:
         self.root = root or default_root()
+        # Where adapters are kept (ARBITER_ADAPTER_STORE), read through local copies.
+        self.store = store or (serving.store if serving else adapter_store.from_config(self.root))
         # None: chat in this process; else the server the adapters are published to.
         self.serving = serving
         self.lora_rank = lora_rank or DEFAULT_LORA_RANK
@@ -138,12 +145,15 @@ class OpenWeightsProvider:
             return request.base_model, None
         if request.method != "dpo":
             raise ProviderError(f"The open-weights provider cannot train with {request.method}.")
-        adapter = self.adapter_dir(request.base_model)
-        if not request.base_model.startswith("ow-") or not (adapter / "arbiter.json").exists():
+        try:
+            if not request.base_model.startswith("ow-"):
+                raise AdapterMissing(request.base_model)
+            adapter = self.store.fetch(request.base_model)
+        except AdapterMissing as exc:
             raise ProviderError(
                 f"Preference training (DPO) continues a supervised result of this provider; "
                 f"{request.base_model} is not one (its adapter is missing)."
-            )
+            ) from exc
         return adapter_facts(adapter)["base_model"], str(adapter)
 
     def create_job(self, request: JobRequest) -> Job:
@@ -162,6 +172,7 @@ class OpenWeightsProvider:
             base_model=base_model,
             training_file=str(training),
             adapter_dir=str(self.adapter_dir(model)),
+            adapter_store=self.store.url,
             cache_dir=str(base_model_cache(self.root)),
             n_epochs=hp.n_epochs,
             batch_size=hp.batch_size,
@@ -279,7 +290,8 @@ class OpenWeightsProvider:
     # Chat -----------------------------------------------------------------------------------
 
     def adapter_dir(self, model: str) -> Path:
-        return self.root / "adapters" / model
+        """The adapter's folder on this machine (there once trained or fetched)."""
+        return self.store.local(model)
 
     def chat(self, model: str, messages: Sequence[ChatTurn]) -> Iterator[ChatDelta]:
         if self.serving is not None:
@@ -290,9 +302,7 @@ class OpenWeightsProvider:
             return
         from core.training.lora import generation
 
-        adapter = self.adapter_dir(model) if model.startswith("ow-") else None
-        if adapter is not None and not (adapter / "arbiter.json").exists():
-            raise ProviderError(f"The adapter of {model} is missing ({adapter}).")
+        adapter = self.store.fetch(model) if model.startswith("ow-") else None
         base = generation.adapter_base(adapter) if adapter is not None else model
         loaded = generation.loaded(base, adapter, base_model_cache(self.root))
         conversation = _conversation(messages)

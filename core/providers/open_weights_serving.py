@@ -10,7 +10,8 @@ activates a version (a restarted vLLM forgets the adapters loaded at run time).
 
 The server reads the adapter from its own disk: ``lora_path`` is the adapter's folder under
 the shared adapter directory as the server sees it (``ARBITER_SERVED_ADAPTER_DIR``, default
-the studio's own path ``<data>/open-weights/adapters``).
+the studio's own path ``<data>/open-weights/adapters``). With a bucket as the adapter store,
+that folder is the publishing instance's local copy, fetched from the bucket first.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from openai.types.chat import ChatCompletionMessageParam
 from core.errors import DeploymentFailed, ProviderError
 from core.providers.base import ChatDelta, Deployment
 from core.providers.openai_sdk import translate_errors
+from core.training.lora.errors import AdapterMissing
+from core.training.lora.store import AdapterStore, DirectoryStore
 
 SERVED_ADAPTER_DIR_ENV = "ARBITER_SERVED_ADAPTER_DIR"
 # vLLM without --api-key takes any key; the SDK needs one to send.
@@ -85,15 +88,23 @@ class AdapterServer:
     def __init__(
         self,
         client: openai.OpenAI,
-        adapters: Path,
+        adapters: Path | AdapterStore,
         key_env: str | None = None,
     ) -> None:
         self.client = client
-        self.adapters = adapters  # <data>/open-weights/adapters, one folder per version
+        # The adapter store (a folder: <data>/open-weights/adapters, one folder per version).
+        self.store = DirectoryStore(adapters) if isinstance(adapters, Path) else adapters
         self.key_env = key_env
 
     def adapter_dir(self, model: str) -> Path:
-        return self.adapters / model
+        return self.store.local(model)
+
+    def has_adapter(self, model: str) -> bool:
+        """The adapter is in the store (and now on this machine)."""
+        try:
+            return (self.store.fetch(model) / "adapter_config.json").exists()
+        except AdapterMissing:
+            return False
 
     @property
     def vendor(self) -> str:
@@ -104,7 +115,7 @@ class AdapterServer:
 
     def deploy(self, model: str, name: str, tags: Mapping[str, str] | None = None) -> Deployment:
         local = self.adapter_dir(model)
-        if not (local / "adapter_config.json").exists():
+        if not self.has_adapter(model):
             raise DeploymentFailed(f"The adapter of {model} is missing ({local}).")
         if self.deployment_status(name) is not None:
             return Deployment(name=name, model=model, state=_READY)
@@ -172,8 +183,7 @@ def stream_chat(
                         yield ChatDelta(chunk.choices[0].delta.content)
                 break
             except openai.NotFoundError as exc:
-                local = server.adapter_dir(model)
-                if attempt == 2 or started or not (local / "adapter_config.json").exists():
+                if attempt == 2 or started or not server.has_adapter(model):
                     raise ProviderError(
                         f"{server.vendor} does not serve {model} ({exc.message}): activate "
                         "the version again to publish its adapter, or check the server's "

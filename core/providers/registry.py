@@ -242,6 +242,7 @@ def _open_weights(settings: ConnectionSettings) -> Provider:
     """In-process, or serving through an OpenAI-compatible server (``base_url``; its key,
     if it takes one, in the variable ``api_key_env`` names)."""
     from core.providers.open_weights import OpenWeightsProvider, default_root
+    from core.training.lora import store
 
     root = default_root()
     if not settings.base_url:
@@ -257,5 +258,5 @@ def _open_weights(settings: ConnectionSettings) -> Provider:
             f"secret {key_env} (or name no key variable if the server takes none)."
         )
     serve = ServeSettings(base_url=settings.base_url, key_env=key_env, timeout=_timeout())
-    server = AdapterServer(client_for(serve, api_key), root / "adapters", key_env)
+    server = AdapterServer(client_for(serve, api_key), store.from_config(root), key_env)
     return OpenWeightsProvider(root, lora_rank=settings.lora_rank, serving=server)

@@ -3,7 +3,7 @@ one fails with its message and the last good version stays active."""
 
 from __future__ import annotations
 
-from core.errors import ProviderError, UnknownBaseModel
+from core.errors import ProviderError, ProviderUnavailable, UnknownBaseModel
 
 
 class BaseModelUnavailable(UnknownBaseModel):
@@ -20,6 +20,15 @@ class TrainingSetEmpty(ProviderError):
 
 class AdapterSaveFailed(ProviderError):
     """The adapter (or a checkpoint) could not be written: a full disk, no permission."""
+
+
+class AdapterMissing(ProviderError):
+    """The adapter store holds no complete adapter of a trained model."""
+
+
+class AdapterStoreFailed(ProviderUnavailable):
+    """The adapter store (a bucket) could not be reached, refused access, or a transfer
+    failed: the message names the bucket and the reason, never a credential."""
 
 
 class TrainingCancelled(Exception):

@@ -58,6 +58,9 @@ class JobSpec:
     method: str = "supervised"
     init_adapter: str | None = None
     beta: float | None = None
+    # The adapter store (ARBITER_ADAPTER_STORE when the job was created: a directory, or
+    # s3://bucket[/prefix] that the saved adapter is uploaded to); "": adapter_dir's folder.
+    adapter_store: str = ""
 
 
 def write_atomically(path: Path, content: bytes) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.errors import ProviderError
 from core.training.lora import jobs
+from core.training.lora import store as adapter_store
 from core.training.lora.errors import TrainingCancelled
 from core.training.lora.trainer import StepReport
 
@@ -141,6 +142,7 @@ def train(folder: Path, progress: Progress) -> None:
     spec = jobs.load_spec(folder)
     adapter = Path(spec.adapter_dir)
     if (adapter / "arbiter.json").exists():  # saved by an earlier process that then died
+        publish(spec, progress)  # nothing when that process uploaded it whole
         progress.message(f"New model ready: {spec.model}")
         progress.save(status="succeeded", fine_tuned_model=spec.model, finished_at=time.time())
         return
@@ -193,10 +195,21 @@ def train(folder: Path, progress: Progress) -> None:
         "method": spec.method,
     }
     run.save_adapter(adapter, facts)
+    publish(spec, progress)
     if spec.method != "dpo":  # the pre-flight's estimate is of supervised training
         record_speed(folder, spec, tokens * plan.epochs / plan.total_steps, progress)
     progress.message(f"New model ready: {spec.model}")
     progress.save(status="succeeded", fine_tuned_model=spec.model, finished_at=time.time())
+
+
+def publish(spec: jobs.JobSpec, progress: Progress) -> None:
+    """Make the saved adapter readable by every instance before the job succeeds: with a
+    bucket as the store, upload it (an error fails the job, naming the bucket)."""
+    adapter = Path(spec.adapter_dir)
+    store = adapter_store.open_store(spec.adapter_store, adapter.parent)
+    if isinstance(store, adapter_store.S3Store):
+        progress.message(f"Uploading the adapter to {store.url}")
+    store.publish(adapter.name)
 
 
 def _dpo_trainer(
