@@ -16,19 +16,20 @@ that arrived, faults included; ``faulted`` those a fault answered. Moto checks n
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from urllib.request import Request as UrlRequest
 from urllib.request import urlopen
 
+import pytest
 from moto.server import ThreadedMotoServer
 from werkzeug.wrappers import Request
 
 from tests.notify_receivers import free_port
 
-__all__ = ["FakeS3"]
+__all__ = ["ADAPTER_BUCKET", "KEY_ID", "SECRET", "FakeS3", "adapter_bucket", "fake_credentials"]
 
 Match = Callable[[str, str], bool]
 _REASONS = {403: "Forbidden", 404: "Not Found", 500: "Internal Server Error", 503: "Slow Down"}
@@ -157,3 +158,30 @@ class FakeS3:
         assert self.faults is not None
         with self.faults.lock:
             self.faults.faults.clear()
+
+
+KEY_ID = "AKIAFAKEADAPTERSTORE1"
+SECRET = "fake-secret-Zq8vN3xW1pL6"  # tests check it appears in no message
+ADAPTER_BUCKET = "arbiter-adapters"
+
+
+def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """boto3's standard chain finds these (and no profile of the machine's user)."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+
+
+@pytest.fixture
+def adapter_bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeS3]:
+    """The adapter store of every process the test starts (workers, their training
+    processes) and of the test itself: s3://arbiter-adapters/adapters on a local server."""
+    with FakeS3() as server:
+        server.create_bucket(ADAPTER_BUCKET)
+        fake_credentials(monkeypatch)
+        monkeypatch.setenv("ARBITER_ADAPTER_STORE", f"s3://{ADAPTER_BUCKET}/adapters")
+        monkeypatch.setenv("ARBITER_S3_ENDPOINT_URL", server.endpoint_url)
+        yield server

@@ -17,31 +17,27 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file, save_file
 
-from core.errors import ProviderError
+from core.errors import DeploymentFailed, ProviderError
+from core.providers.base import ChatTurn, Hyperparameters, JobRequest
 from core.providers.open_weights import OpenWeightsProvider
+from core.providers.open_weights_serving import AdapterServer, ServeSettings, client_for
 from core.training.lora import jobs, runner
 from core.training.lora import store as adapter_store
 from core.training.lora.errors import AdapterMissing, AdapterStoreFailed
 from core.training.lora.store import S3Store
-from tests.fakes.s3 import FakeS3
+from tests.fakes.s3 import ADAPTER_BUCKET, KEY_ID, SECRET, FakeS3, fake_credentials
+from tests.fakes.vllm import FakeVllm
 from tests.notify_receivers import free_port
 
-BUCKET = "arbiter-adapters"
+BUCKET = ADAPTER_BUCKET
 URL = f"s3://{BUCKET}/studio/v1"
 MODEL = "ow-quillmore-0123456789abcdef"
-KEY_ID = "AKIAFAKEADAPTERSTORE1"
-SECRET = "fake-secret-Zq8vN3xW1pL6"  # must appear in no message
 FILES = ["adapter_config.json", "adapter_model.safetensors", "arbiter.json"]
 
 
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeS3]:
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    fake_credentials(monkeypatch)
     with FakeS3() as server:
         server.create_bucket(BUCKET)
         yield server
@@ -295,3 +291,36 @@ def test_the_store_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     for hostile in ("../etc", "a/b", ".hidden", ""):
         with pytest.raises(ProviderError, match="is not the name of a trained adapter"):
             store.local(hostile)
+
+
+def test_chat_dpo_and_serving_read_through_the_bucket(s3: FakeS3, tmp_path: Path) -> None:
+    """An instance that never trained: publishing to vLLM fetches the adapter first (the
+    server reads its local copy); chat and DPO on a version not in the bucket say so."""
+    _save_adapter(tmp_path / "trainer" / MODEL)
+    _store(s3, tmp_path / "trainer").publish(MODEL)
+    store = _store(s3, tmp_path / "app" / "adapters")
+    with FakeVllm(base_model="SmolLM2-135M-Instruct") as vllm:
+        server = AdapterServer(client_for(ServeSettings(vllm.base_url), None), store)
+        app = OpenWeightsProvider(tmp_path / "app", serving=server)
+        assert app.store is store
+        assert server.deploy(MODEL, MODEL).state == "Succeeded"
+        local = tmp_path / "app" / "adapters" / MODEL
+        assert vllm.loads == [{"lora_name": MODEL, "lora_path": str(local)}]
+        assert sorted(p.name for p in local.iterdir()) == FILES
+        with pytest.raises(DeploymentFailed, match="The adapter of ow-gone-1 is missing"):
+            server.deploy("ow-gone-1", "ow-gone-1")
+
+    in_process = OpenWeightsProvider(tmp_path / "other", store=_store(s3, tmp_path / "other"))
+    turns = [ChatTurn("user", "Where is the key?")]
+    with pytest.raises(AdapterMissing, match=f"ow-gone-1 is not in the adapter store {URL}"):
+        list(in_process.chat("ow-gone-1", turns))
+    request = JobRequest(
+        training_file_id="file-ow-none",
+        base_model="ow-gone-1",
+        suffix="dpo",
+        hyperparameters=Hyperparameters(),
+        metadata={},
+        method="dpo",
+    )
+    with pytest.raises(ProviderError, match="ow-gone-1 is not one"):
+        in_process.create_job(request)
