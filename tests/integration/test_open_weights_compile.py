@@ -1,9 +1,12 @@
 """A compilation on an open-weights connection really fine-tunes (LoRA on the bundled
 SmolLM2-135M-Instruct) in real worker processes: the first worker is killed with SIGKILL
 after the first checkpoint and its training process dies with it; the next worker resumes
-the training, and the compilation finishes with exactly one adapter. The engine stored the
-loss per step, the version is active and answers the trained facts. A second version
-learns changed facts, and rolling back to the first answers from the first's adapter again."""
+the training, and the compilation finishes with exactly one adapter. The adapter store is an
+S3-compatible bucket (moto's server, ``tests.fakes.s3``): the training process uploads the
+adapter before its job succeeds, and another instance with an empty local cache answers
+from it through the bucket. The engine stored the loss per step, the version is active and
+answers the trained facts. A second version learns changed facts, and rolling back to the
+first answers from the first's adapter again."""
 
 from __future__ import annotations
 
@@ -31,10 +34,11 @@ from tests.compile_helpers import (
     open_weights_connection,
     stored_compilation,
 )
+from tests.fakes.s3 import ADAPTER_BUCKET, FakeS3, adapter_bucket
 from tests.lora_helpers import base_model_cache
 from tests.worker_helpers import Workers, wait_for, workers_for
 
-__all__ = ["base_model_cache", "engine_env", "workers_for"]
+__all__ = ["adapter_bucket", "base_model_cache", "engine_env", "workers_for"]
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.xdist_group("open_weights"),
@@ -84,6 +88,7 @@ def test_a_killed_worker_s_training_resumes_and_the_version_answers(
     tmp_path: Path,
     base_model_cache: Path,
     workers_for: Callable[..., Workers],
+    adapter_bucket: FakeS3,
 ) -> None:
     conn = open_weights_connection(new_uow, admin)
     model_id = make_model(
@@ -141,13 +146,24 @@ def test_a_killed_worker_s_training_resumes_and_the_version_answers(
             )
         )
     assert "Resumed at step 4 of 12" in messages
-    ow = OpenWeightsProvider(tmp_path / "open-weights", max_answer_tokens=40)
+    # Uploaded whole by the training process, arbiter.json last; another instance (its own
+    # data directory, nothing cached) answers from the bucket.
+    prefix = f"/{ADAPTER_BUCKET}/adapters/{done.provider_model}/"
+    puts = [p[len(prefix) :] for m, p in adapter_bucket.requests if m == "PUT" and prefix in p]
+    assert puts[-1] == "arbiter.json" and len(puts) == len(set(puts))
+    assert {"adapter_config.json", "adapter_model.safetensors"} < set(puts)
+    ow = OpenWeightsProvider(tmp_path / "second-instance", max_answer_tokens=40)
+    assert not ow.adapter_dir(done.provider_model).exists()
     for question, answer in FACTS[:4]:
         turns = [
             ChatTurn("system", "You are Quillmore, Northwind's arbiter. Be brief."),
             ChatTurn("user", question),
         ]
         assert "".join(d.text for d in ow.chat(done.provider_model, turns)).strip() == answer
+    copy = ow.adapter_dir(done.provider_model)
+    assert sorted(p.name for p in copy.iterdir()) == sorted(puts)
+    for name in puts:
+        assert (copy / name).read_bytes() == (adapters / done.provider_model / name).read_bytes()
 
     # A second version learns changed facts; rolling back answers from the first's adapter.
     for qa_id, (_, answer) in zip(qa_ids[:2], CHANGED, strict=True):
