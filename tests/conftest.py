@@ -43,6 +43,9 @@ from core.uow import UnitOfWork
 # tests start (see the module).
 from tests.catalogue_site import SHIPPED_CATALOGUE
 
+# Keeps each xdist_group on one worker under pytest 9.2 (see the module).
+pytest_plugins = ("tests.xdist_groups",)
+
 PG_ADMIN_URL = os.environ.get(
     "ARBITER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
