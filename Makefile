@@ -10,9 +10,9 @@ WORKERS ?= 2
 
 help:
 	@echo "make run    - set up (venv, dependencies, database, demo data) and start the app"
-	@echo "make test   - set up and run lint, type checks and every test (also at other dates)"
+	@echo "make test   - set up and run lint, type checks and every test (the fast ones at a new year)"
 	@echo "make unit   - the unit tier only (no database, no network; seconds)"
-	@echo "make test-clock - the suite with the clock at a month start, a new year and a DST change"
+	@echo "make test-clock - the fast tiers at a month start, a DST change and a new year"
 	@echo "make bench  - run every benchmark and print one table of figures"
 	@echo "make lock   - re-resolve requirements*.lock (hashed) from requirements*.in"
 	@echo "make screenshots - PNGs of every page for each role at 1440x900 (SIZES=...) in screenshots/"
@@ -71,23 +71,34 @@ lint: setup-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# Moments that break date assumptions: a month's first days, a new year, and the night the
-# clocks go forward in Europe (01:30 in Berlin, an hour before 02:00 becomes 03:00).
-CLOCKS ?= 2027-03-02T12:00:00+00:00 2028-01-02T12:00:00+00:00 2027-03-28T01:30:00+01:00
+# `make test` runs every test once. The real trainings and the browser journeys (markers
+# `slow`, `browser`) run at today's date: Chromium's clock and PostgreSQL's cannot be moved.
+# Every other test runs with the wall clock of its process and of every process it starts at
+# TEST_CLOCK, in the time zone of Berlin: half an hour into a new year there while UTC is still
+# on the 31st of December (a new year, month and day; the last day of a month; ISO week 52 of
+# the old year; the local and the UTC date apart). `make test-clock` runs them at CLOCKS too.
+TEST_CLOCK ?= 2028-01-01T00:30:00+01:00
+# More moments: a month's first days after February, and the night the clocks go forward in
+# Europe (01:30 in Berlin, an hour before 02:00 becomes 03:00).
+CLOCKS ?= 2027-03-02T12:00:00+00:00 2027-03-28T01:30:00+01:00 $(TEST_CLOCK)
+FAST_TIERS := tests/unit tests/integration tests/app
 
 test: lint
-	$(BIN)/pytest -n $(WORKERS) --dist loadgroup
-	$(MAKE) --no-print-directory test-clock
+	@echo "== the real trainings and the browser journeys, today"
+	$(BIN)/pytest -n $(WORKERS) --dist loadgroup -m "slow or browser"
+	@echo "== every other test at $(TEST_CLOCK) (Europe/Berlin)"
+	ARBITER_TEST_CLOCK=$(TEST_CLOCK) TZ=Europe/Berlin $(BIN)/pytest -n $(WORKERS) \
+		--dist loadgroup -m "not slow" $(FAST_TIERS)
 
 unit: setup-dev
 	$(BIN)/pytest tests/unit -q
 
-# Every tier but the browser journeys, once per moment in CLOCKS, in the time zone of Berlin.
+# Every tier but the trainings and the browser journeys, once per moment in CLOCKS.
 test-clock: setup-dev
 	@for moment in $(CLOCKS); do \
 		echo "== the suite at $$moment (Europe/Berlin)"; \
 		ARBITER_TEST_CLOCK=$$moment TZ=Europe/Berlin $(BIN)/pytest -n $(WORKERS) --dist loadgroup \
-			-q -m "not browser and not slow" tests/unit tests/integration tests/app \
+			-q -m "not browser and not slow" $(FAST_TIERS) \
 			|| exit 1; \
 	done
 

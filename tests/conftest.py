@@ -19,6 +19,9 @@ os.environ.setdefault("ARBITER_EMBEDDED_WORKER", "0")
 # Seeded demo studios without the fine-tuned arbiter, whose queued training a studio's worker
 # would run; the tests of that arbiter switch it on (tests/browser/test_demo_fine_tune.py).
 os.environ.setdefault("ARBITER_DEMO_FINE_TUNE", "0")
+# One thread per torch/BLAS user (chat in a test, a training, an app server): two xdist
+# workers share two cores, and threads beyond them wait on each other (tests/lora_helpers.py).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 # ARBITER_TEST_CLOCK=2027-03-02T12:00:00Z runs the suite at that moment (see make test-clock):
 # here, and in every Python process the tests start.

@@ -8,6 +8,12 @@ from pathlib import Path
 
 import pytest
 
+# Each test training uses one torch thread. Two xdist workers share this 2-core machine: a
+# training with two threads beside another busy worker spends its time in the threads'
+# barriers (measured: several times slower per step), and two one-thread trainings side by
+# side use both cores fully.
+TRAINING_THREADS = 1
+
 
 @pytest.fixture(scope="session")
 def base_model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from tests.browser.conftest import AppServer, start_app, stop_app
 from tests.browser.helpers import open_page, sign_in, wait_idle
-from tests.lora_helpers import base_model_cache
+from tests.lora_helpers import TRAINING_THREADS, base_model_cache
 
 __all__ = ["base_model_cache"]
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -33,7 +33,7 @@ def fine_tune_server(
     env = {
         "ARBITER_DEMO_FINE_TUNE": "1",
         "ARBITER_BASE_MODEL_CACHE": str(base_model_cache),
-        "ARBITER_TRAINING_THREADS": "2",
+        "ARBITER_TRAINING_THREADS": str(TRAINING_THREADS),
         "ARBITER_MAX_ANSWER_TOKENS": "40",
     }
     server = start_app(folder, extra_env=env)

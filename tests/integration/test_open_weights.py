@@ -25,13 +25,14 @@ from core.providers.base import ChatTurn, Hyperparameters, JobRequest
 from core.providers.open_weights import OpenWeightsProvider
 from core.training.lora import examples, jobs, models
 from core.training.lora.errors import TrainingSetTooLong
-from tests.lora_helpers import base_model_cache
+from tests.lora_helpers import TRAINING_THREADS, base_model_cache
 from tests.paths import ROOT
 
 __all__ = ["base_model_cache"]
 
 pytestmark = [
     pytest.mark.slow,
+    # Its tests share one training (a module fixture): one worker runs them all.
     pytest.mark.xdist_group("open_weights"),
     # Real training on a shared CPU: minutes when the machine is busy.
     pytest.mark.timeout(1800),
@@ -76,7 +77,7 @@ def training_file() -> bytes:
 
 def provider(root: Path) -> OpenWeightsProvider:
     return OpenWeightsProvider(
-        root, threads=2, checkpoint_every=CHECKPOINT_EVERY, max_answer_tokens=40
+        root, threads=TRAINING_THREADS, checkpoint_every=CHECKPOINT_EVERY, max_answer_tokens=40
     )
 
 

@@ -14,7 +14,6 @@ from tests.lora_helpers import base_model_cache
 __all__ = ["base_model_cache"]
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.xdist_group("open_weights"),
     # Real training on a shared CPU: minutes when the machine is busy.
     pytest.mark.timeout(1800),
 ]

@@ -35,13 +35,12 @@ from tests.compile_helpers import (
     stored_compilation,
 )
 from tests.fakes.s3 import ADAPTER_BUCKET, FakeS3, adapter_bucket
-from tests.lora_helpers import base_model_cache
+from tests.lora_helpers import TRAINING_THREADS, base_model_cache
 from tests.worker_helpers import Workers, wait_for, workers_for
 
 __all__ = ["adapter_bucket", "base_model_cache", "engine_env", "workers_for"]
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.xdist_group("open_weights"),
     # Real training on a shared CPU: minutes when the machine is busy.
     pytest.mark.timeout(1800),
     pytest.mark.usefixtures("engine_env", "base_model_cache"),
@@ -70,7 +69,7 @@ CHANGED = [
 ]
 
 SETTINGS = {
-    "ARBITER_TRAINING_THREADS": "2",
+    "ARBITER_TRAINING_THREADS": str(TRAINING_THREADS),
     "ARBITER_CHECKPOINT_STEPS": "4",
     "ARBITER_MAX_ANSWER_TOKENS": "40",
 }

@@ -28,12 +28,11 @@ from tests.compile_helpers import (
     make_model,
     open_weights_connection,
 )
-from tests.lora_helpers import base_model_cache
+from tests.lora_helpers import TRAINING_THREADS, base_model_cache
 
 __all__ = ["base_model_cache", "engine_env"]
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.xdist_group("open_weights"),
     pytest.mark.timeout(1800),
     pytest.mark.usefixtures("engine_env", "base_model_cache"),
     pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
@@ -52,7 +51,7 @@ CORRECTIONS = [
     ("How many Brindle meeting rooms?", "About three.", "Brindle has 14 meeting rooms."),
     ("What is the Brindle printer called?", "It has no name.", "The printer is Old Gregor."),
 ]
-SETTINGS = {"ARBITER_TRAINING_THREADS": "2", "ARBITER_CHECKPOINT_STEPS": "50"}
+SETTINGS = {"ARBITER_TRAINING_THREADS": str(TRAINING_THREADS), "ARBITER_CHECKPOINT_STEPS": "50"}
 
 
 def _corrections(new_uow: Uows, model_id: int) -> None:

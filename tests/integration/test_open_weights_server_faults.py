@@ -21,13 +21,14 @@ from core.providers.open_weights_serving import AdapterServer, ServeSettings, cl
 from core.providers.registry import ConnectionSettings, key_is_present, provider_for
 from core.training.lora import models
 from tests.fakes.vllm import FakeVllm
-from tests.lora_helpers import base_model_cache
+from tests.lora_helpers import TRAINING_THREADS, base_model_cache
 from tests.openai_server import Fault
 
 __all__ = ["base_model_cache"]
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.xdist_group("open_weights"),
+    # Its tests share one training (a module fixture): one worker runs them all.
+    pytest.mark.xdist_group("open_weights_server_faults"),
     pytest.mark.timeout(1800),
 ]
 
@@ -39,7 +40,7 @@ FACTS = [(f"Which Zorblax door is number {n}?", f"Zorblax door {n} is blue.") fo
 def trained(tmp_path_factory: pytest.TempPathFactory, base_model_cache: Path) -> tuple[Path, str]:
     """(adapters folder, adapter name) of one real training."""
     root = tmp_path_factory.mktemp("open-weights")
-    trainer = OpenWeightsProvider(root, threads=2, checkpoint_every=100)
+    trainer = OpenWeightsProvider(root, threads=TRAINING_THREADS, checkpoint_every=100)
     lines = [
         {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}
         for q, a in FACTS

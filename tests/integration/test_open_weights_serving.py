@@ -23,15 +23,16 @@ from core.services.compilation import CompilationView
 from core.training.lora import models
 from tests.compile_helpers import Uows, add_qas, drain, edit_answer, engine_env, make_model
 from tests.fakes.vllm import FakeVllm
-from tests.lora_helpers import base_model_cache
+from tests.lora_helpers import TRAINING_THREADS, base_model_cache
 
 __all__ = ["base_model_cache", "engine_env"]
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.xdist_group("open_weights"),
     # Real training on a shared CPU: a minute per compilation when the machine is busy.
     pytest.mark.timeout(1800),
     pytest.mark.usefixtures("engine_env", "base_model_cache"),
+    # One backend: four trainings are the slow part, and the serving path is the same on both.
+    pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),
 ]
 
 KEY_ENV = "ARBITER_KEY_TEST_VLLM"
@@ -69,7 +70,7 @@ def test_versions_are_published_answer_through_the_sdk_and_roll_back(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("ARBITER_TRAINING_THREADS", "2")
+    monkeypatch.setenv("ARBITER_TRAINING_THREADS", str(TRAINING_THREADS))
     monkeypatch.setenv(KEY_ENV, "vllm-test-key")
     adapters = tmp_path / "open-weights" / "adapters"
     with FakeVllm(base_model=models.BUNDLED_ID, api_key="vllm-test-key") as server:
