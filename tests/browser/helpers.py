@@ -25,6 +25,16 @@ def session_cookie(page: Page) -> dict[str, Any]:
     raise AssertionError(f"no HttpOnly {SESSION_COOKIE} cookie: {page.context.cookies()}")
 
 
+def no_session_cookie(page: Page) -> None:
+    """Wait until the server has removed the sign-in cookie (sign-out posts a ticket as the
+    page renders, and the answer deletes the cookie)."""
+    for _ in range(200):
+        if SESSION_COOKIE not in {c["name"] for c in page.context.cookies()}:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the {SESSION_COOKIE} cookie stayed: {page.context.cookies()}")
+
+
 def wait_idle(page: Page, timeout: float = 30_000) -> None:
     """Wait until Streamlit has finished running the script after an action."""
     page.wait_for_timeout(150)
@@ -39,6 +49,9 @@ def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.get_by_role("button", name="Sign in", exact=True).click()
     wait_idle(page)
     expect(page.get_by_text("Signed in as")).to_be_visible(timeout=20_000)
+    # The cookie arrives a moment after the page shows the sign-in: a page opened by address
+    # before then would show the sign-in form.
+    session_cookie(page)
 
 
 def open_page(page: Page, title: str) -> None:

@@ -8,7 +8,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import AppServer
 from tests.browser.helpers import SESSION_COOKIE as COOKIE
-from tests.browser.helpers import session_cookie, sign_in, wait_idle
+from tests.browser.helpers import no_session_cookie, session_cookie, sign_in, wait_idle
 
 
 def _signed_in(page: Page) -> None:
@@ -49,7 +49,7 @@ def test_a_reload_keeps_the_sign_in_and_sign_out_ends_it(
     page.get_by_role("button", name="Sign out").click()
     wait_idle(page)
     _signed_out(page)
-    assert COOKIE not in {c["name"] for c in context.cookies()}
+    no_session_cookie(page)
     page.reload()
     wait_idle(page)
     _signed_out(page)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from tests.compile_helpers import (
 )
 from tests.fakes.s3 import ADAPTER_BUCKET, FakeS3, adapter_bucket
 from tests.lora_helpers import TRAINING_THREADS, base_model_cache
+from tests.paths import ROOT
 from tests.worker_helpers import Workers, wait_for, workers_for
 
 __all__ = ["adapter_bucket", "base_model_cache", "engine_env", "workers_for"]
@@ -182,3 +185,15 @@ def test_a_killed_worker_s_training_resumes_and_the_version_answers(
     compilation.rollback(new_uow(), admin, done.version_id, "the changed facts were wrong")
     for question, answer in FACTS[:2]:
         assert chat.ask_model(new_uow(), admin, "Quillmore", question).text.strip() == answer
+    # `python -m core ask` answers from the version asked for: the second, no longer active.
+    asked = subprocess.run(
+        [sys.executable, "-m", "core", "ask", "Quillmore", FACTS[0][0], "--version", "2"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": db_url, **SETTINGS},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert asked.returncode == 0, asked.stderr[-2000:]
+    assert asked.stdout.strip() == CHANGED[0][1]
