@@ -45,8 +45,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, unquote
 
 from tests.fakes.arm import ArmDeployments
@@ -186,23 +185,12 @@ class FakeAzureOpenAI(FakeOpenAI):
         self.endpoint = ""
         self.management_url = ""
 
-    def start(self) -> FakeAzureOpenAI:
+    def start(self) -> Self:
         super().start()
         self.endpoint = self.url
         self.base_url = f"{self.url}/openai"
         self.management_url = self.url
         return self
-
-    def __enter__(self) -> FakeAzureOpenAI:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # ---- what differs from OpenAI -------------------------------------------------------
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from tests.openai_server import (
@@ -61,21 +60,6 @@ class FakeVllm(FakeOpenAI):
         self.base_model = base_model
         self.adapters: dict[str, str] = {}  # loaded: lora_name -> lora_path
         self.loads: list[JSON] = []
-
-    def start(self) -> FakeVllm:
-        super().start()
-        return self
-
-    def __enter__(self) -> FakeVllm:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def restart(self) -> None:
         """What a restarted vLLM knows: its base model, no adapter loaded at run time."""
